@@ -1,0 +1,3 @@
+from offtui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""offtui's rules: one pitfall per module (installed as ``offtui.rules``)."""
