@@ -160,6 +160,9 @@ class Rule:
     #: "log", "meta priority set", "ct count"); used by rules about what offload bypasses.
     statements: list[str] = field(default_factory=list)
     line_no: int | None = None
+    #: Every chain the rule can pass control to: the jump/goto target, and each jump/goto
+    #: inside a verdict map (``verdict`` is then "vmap"), for chain reachability.
+    targets: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -1,0 +1,207 @@
+"""Command line: ``offtui [TARGET]``, ``offtui diagnose``, ``collect``, ``rules``, ``explain``.
+
+Exit codes: 0 nothing reached ``--fail-on``; 1 something did; 2 bad usage or an unreadable
+target (with a one-line reason on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from offtui import __version__
+
+SUBCOMMANDS = ("diagnose", "collect", "rules", "explain")
+FAIL_RANKS = {"error": 3, "warning": 2, "info": 1, "never": 99}
+
+
+class UsageError(Exception):
+    """Bad usage or an unreadable target: one line for the user, exit 2."""
+
+
+@contextlib.contextmanager
+def open_target(target: str | None, progress: bool = False) -> Iterator:
+    """Yield a Capture for TARGET: this host (collected now), or a capture dir / archive."""
+    from offtui.capture import Capture, CaptureError
+
+    if target is None or target == "local":
+        from offtui.sources.local import collect_local
+
+        with tempfile.TemporaryDirectory(prefix="offtui-local-") as tmp:
+            note = None
+            if progress and sys.stderr.isatty():
+
+                def note(name: str) -> None:
+                    sys.stderr.write(f"\rcollecting {name[:60]:<60}")
+                    sys.stderr.flush()
+
+            collect_local(tmp, progress=note)
+            if note:
+                sys.stderr.write("\r" + " " * 72 + "\r")
+            cap = Capture.open(tmp)
+            yield cap
+        return
+    if "://" in target:
+        raise UsageError(f"{target}: remote targets are not supported by this version yet")
+    try:
+        cap = Capture.open(target)
+    except CaptureError as exc:
+        raise UsageError(str(exc)) from exc
+    try:
+        yield cap
+    finally:
+        cap.close()
+
+
+def cmd_diagnose(args: argparse.Namespace) -> int:
+    from offtui.engine import run_rules
+    from offtui.render.facts import document
+    from offtui.render.text import render_markdown, render_text
+    from offtui.snapshot import build_snapshot
+
+    with open_target(args.target, progress=True) as cap:
+        snap = build_snapshot(cap)
+    report = run_rules(snap)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(document(snap, report), indent=2, default=str) + "\n")
+    elif args.format == "markdown":
+        sys.stdout.write(render_markdown(snap, report))
+    else:
+        sys.stdout.write(render_text(snap, report))
+    threshold = FAIL_RANKS[args.fail_on]
+    return 1 if any(f.severity.rank >= threshold for f in report.findings) else 0
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    out = Path(args.output)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UsageError(f"{out}: already exists and is not empty")
+    if args.target in (None, "local"):
+        from offtui.sources.local import collect_local
+
+        collect_local(out)
+    else:
+        with open_target(args.target) as cap:
+            shutil.copytree(cap.root, out, dirs_exist_ok=True)
+    print(f"capture written to {out}")
+    return 0
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from offtui.engine import load_rules
+
+    rules = load_rules()
+    if args.format == "json":
+        print(
+            json.dumps(
+                [{"id": r.info.id, "severity": r.info.severity.value, "title": r.info.title} for r in rules],
+                indent=2,
+            )
+        )
+    else:
+        for r in rules:
+            print(f"{r.info.id:<42} {r.info.severity.value:<8} {r.info.title}")
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from offtui.engine import rule_by_id
+
+    r = rule_by_id(args.rule_id)
+    if r is None:
+        raise UsageError(f"{args.rule_id}: no such rule (see `offtui rules`)")
+    i, d = r.info, r.info.doc
+    parts = [
+        f"{i.id} ({i.severity.value}): {i.title}",
+        "",
+        "What it finds",
+        d.what,
+        "",
+        "Why it matters",
+        d.why,
+    ]
+    if d.limits:
+        parts += ["", "Known limits", d.limits]
+    if d.example:
+        parts += ["", "Example evidence", d.example]
+    parts += ["", "Fix", d.fix]
+    if d.fix_interrupts:
+        parts += ["", "Does the fix interrupt traffic?", d.fix_interrupts]
+    if d.references:
+        parts += ["", "References"] + [f"- {ref}" for ref in d.references]
+    print("\n".join(parts))
+    return 0
+
+
+def cmd_view(args: argparse.Namespace) -> int:
+    """``offtui [TARGET]``: the dashboard (the text report when no terminal UI is possible)."""
+    try:
+        from offtui.tui.app import run_app  # type: ignore[import-not-found]
+    except ImportError:
+        run_app = None
+    if run_app is not None and sys.stdout.isatty():
+        return run_app(args)
+    ns = argparse.Namespace(target=args.target, format="text", fail_on="never")
+    return cmd_diagnose(ns)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="offtui",
+        description="See, diagnose and fix Linux flow offloading.",
+        epilog="TARGET: omitted or 'local' for this host, or a capture directory / .tar.gz",
+    )
+    p.add_argument("--version", action="version", version=f"offtui {__version__}")
+    sub = p.add_subparsers(dest="command")
+
+    d = sub.add_parser("diagnose", help="report offload state and findings")
+    d.add_argument("target", nargs="?", metavar="TARGET")
+    d.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    d.add_argument("--fail-on", choices=tuple(FAIL_RANKS), default="error")
+    d.set_defaults(func=cmd_diagnose)
+
+    c = sub.add_parser("collect", help="write a capture of TARGET to a directory")
+    c.add_argument("target", nargs="?", metavar="TARGET")
+    c.add_argument("-o", "--output", required=True, metavar="DIR")
+    c.set_defaults(func=cmd_collect)
+
+    r = sub.add_parser("rules", help="list every rule")
+    r.add_argument("--format", choices=("text", "json"), default="text")
+    r.set_defaults(func=cmd_rules)
+
+    e = sub.add_parser("explain", help="print a rule's documentation")
+    e.add_argument("rule_id", metavar="ID")
+    e.set_defaults(func=cmd_explain)
+    return p
+
+
+def view_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="offtui", description="See, diagnose and fix Linux flow offloading.")
+    p.add_argument("target", nargs="?", metavar="TARGET")
+    p.add_argument("--interval", type=float, default=1.0, help="refresh interval in seconds")
+    p.add_argument("--version", action="version", version=f"offtui {__version__}")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] in SUBCOMMANDS or argv[:1] in (["-h"], ["--help"]):
+            args = build_parser().parse_args(argv)
+        else:
+            args = view_parser().parse_args(argv)
+            args.func = cmd_view
+        return args.func(args)
+    except UsageError as exc:
+        print(f"offtui: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,91 @@
+"""offload-enabled-but-no-flowtable: fw4 is told to offload, the ruleset has no flowtable."""
+
+from __future__ import annotations
+
+from offtui.engine import (
+    Evidence,
+    RuleDoc,
+    RuleInfo,
+    RuleResult,
+    Severity,
+    finding,
+    found,
+    passed,
+    skipped,
+)
+from offtui.model import Snapshot
+
+RULE = RuleInfo(
+    id="offload-enabled-but-no-flowtable",
+    severity=Severity.ERROR,
+    title="Offloading is enabled in UCI but the kernel has no flowtable",
+    needs=("fw4", "ruleset"),
+    doc=RuleDoc(
+        what=(
+            "`firewall.@defaults[0].flow_offloading` is `1` but the live ruleset holds no "
+            "flowtable at all."
+        ),
+        why=(
+            "fw4 renders `flowtable ft` only when it can; when `kmod-nft-offload` is missing, "
+            "the ruleset failed to load, or a fork patched fw4 to return no offload devices, "
+            "the checkbox stays on and nothing is offloaded. Every forwarded packet then takes "
+            "the slow path."
+        ),
+        fix=(
+            "opkg update && opkg install kmod-nft-offload   # apk add kmod-nft-offload on 25.x\n"
+            "/etc/init.d/firewall restart\n"
+            "fw4 check   # shows an nft load error if there is one"
+        ),
+        example="etc/config/firewall: option flow_offloading '1'; nft list ruleset: no flowtable",
+        limits=(
+            "Cannot tell which sub-cause applies (missing module, load error, patched fw4) "
+            "unless `/proc/modules` and `logread` are in the capture."
+        ),
+        fix_interrupts="Yes: restarting the firewall drops offloaded flows back to the slow path for a moment.",
+        references=(
+            "openwrt/openwrt package/network/config/firewall4/Makefile (DEPENDS +kmod-nft-offload)",
+            "immortalwrt/immortalwrt#1353",
+            "openNDS/openNDS#649",
+            "openwrt/openwrt#9920",
+        ),
+    ),
+)
+
+
+def check(snap: Snapshot) -> RuleResult:
+    fw4 = snap.settings.fw4
+    assert fw4 is not None and snap.ruleset is not None
+    if fw4.flow_offloading is None:
+        return skipped(RULE, "needs `flow_offloading` in /etc/config/firewall (not set there)")
+    if not fw4.flow_offloading:
+        return passed(RULE, "flow_offloading is off")
+    if snap.ruleset.flowtables:
+        return passed(RULE)
+    if snap.ruleset.truncated:
+        return skipped(RULE, "the ruleset paste is truncated; a flowtable may be in the lost part")
+    evidence = [
+        Evidence("etc/config/firewall", "option flow_offloading '1'"),
+        Evidence(
+            "commands/nft_list_ruleset",
+            f"{len(snap.ruleset.tables)} table(s), no flowtable: "
+            + ", ".join(f"{t.family} {t.name}" for t in snap.ruleset.tables),
+        ),
+    ]
+    if snap.modules is not None:
+        have = [m for m in ("nf_flow_table", "nft_flow_offload") if m in snap.modules]
+        evidence.append(
+            Evidence("proc/modules", "loaded: " + (", ".join(have) if have else "no nf_flow_table, no nft_flow_offload"))
+        )
+    for ev in snap.log_events or []:
+        if ev.kind in ("nft-error", "hw-offload-fallback"):
+            evidence.append(Evidence(f"commands/{ev.source}", ev.text, ev.line_no))
+    return found(
+        RULE,
+        finding(
+            RULE,
+            "UCI enables software flow offloading, but the running ruleset has no flowtable: "
+            "nothing is offloaded.",
+            evidence,
+            impact=1.0,
+        ),
+    )
