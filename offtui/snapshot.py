@@ -262,12 +262,19 @@ class _Builder:
     def modules(self):
         from offtui.parsers.procfs import parse_modules
 
-        return self.parse("proc/modules", parse_modules)
+        for name in ("proc/modules", "commands/lsmod"):
+            if self.cap.exists(name):
+                mods = self.parse(name, parse_modules)
+                if mods is not None:
+                    return mods
+        return None
 
     def qdiscs(self):
-        from offtui.parsers.tc import parse_tc_json
+        from offtui.parsers.tc import parse_tc_json, parse_tc_text
 
-        return self.parse("commands/tc_-j_qdisc_show", parse_tc_json)
+        if self.cap.exists("commands/tc_-j_qdisc_show"):
+            return self.parse("commands/tc_-j_qdisc_show", parse_tc_json)
+        return self.parse("commands/tc_-s_qdisc", parse_tc_text)
 
     def log_events(self):
         from offtui.parsers.logs import parse_log_events

@@ -99,11 +99,27 @@ def _wrap(label: str, value: str, indent: int = 12) -> list[str]:
 
 
 def source_problems(snap: Snapshot) -> list[str]:
+    """One line per source worth a look: failures, refusals, unreadable lines.
+
+    Optional sources that are simply absent (no UCI on a Debian box, no PPE on x86) are not
+    problems; debugfs not being mounted is said once for all PPE files.
+    """
+    from offtui.sources.catalog import BY_NAME
+
     out = []
+    debugfs_said = False
     for s in snap.sources:
         if s.state in (SourceState.OK, SourceState.NOT_COLLECTED, SourceState.EMPTY) and not s.unparsed_count:
             continue
-        if s.state == SourceState.MISSING and not s.detail and not s.hint:
+        spec = BY_NAME.get(s.name)
+        if s.state == SourceState.MISSING and s.name.startswith("sys/kernel/debug/"):
+            if "not mounted" in s.detail and not debugfs_said:
+                out.append(f"PPE tables (debugfs): debugfs is not mounted; hint: {s.hint}")
+                debugfs_said = True
+            continue
+        if s.state == SourceState.MISSING and (
+            (spec is not None and spec.optional) or (not s.detail and not s.hint)
+        ):
             continue
         line = f"{s.name}: {s.state.value}"
         if s.exit_code not in (None, 0):

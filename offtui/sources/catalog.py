@@ -18,6 +18,8 @@ class SourceSpec:
     hint: str = ""  # what to do when it is missing
     heavy: bool = False  # large or slow: collected at a slower cadence in live mode
     optional: bool = False  # absent on most hosts; its absence is not worth a line
+    #: Read from captures only: the local source has a better source for the same fact.
+    replay_only: bool = False
 
 
 def command_path(argv: tuple[str, ...] | list[str]) -> str:
@@ -58,6 +60,24 @@ SOURCES: tuple[SourceSpec, ...] = (
     _cmd("ip -j -d link show", "interfaces: bridges, ports, VLAN, PPPoE, DSA", "install iproute2"),
     _file("netlink/ip_-j_-d_link_show", "interfaces read over netlink", optional=True),
     _cmd("tc -j qdisc show", "queueing disciplines (SQM, cake)", "install iproute2 (tc)"),
+    _cmd("ip -j addr show", "addresses: which flows are to or from the router itself"),
+    _cmd("ip -j route show", "routes: which device a flow leaves on"),
+    SourceSpec(
+        "commands/lsmod",
+        "command",
+        "loaded modules as lsmod prints them (in pasted captures)",
+        ("lsmod",),
+        optional=True,
+        replay_only=True,
+    ),
+    SourceSpec(
+        "commands/tc_-s_qdisc",
+        "command",
+        "queueing disciplines as text (in pasted captures)",
+        ("tc", "-s", "qdisc"),
+        optional=True,
+        replay_only=True,
+    ),
     _file("proc/stat", "CPU time per core"),
     _file("proc/softirqs", "softirq counts per core (NET_RX, NET_TX)"),
     _file("proc/interrupts", "interrupts per core"),

@@ -209,7 +209,7 @@ def collect_local(
             progress(msg)
 
     for spec in SOURCES:
-        if spec.name.startswith("netlink/") or (spec.heavy and not heavy):
+        if spec.name.startswith("netlink/") or spec.replay_only or (spec.heavy and not heavy):
             continue
         if spec.name in ("proc/stat", "proc/softirqs"):
             continue  # taken as the second CPU sample below
