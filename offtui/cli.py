@@ -100,7 +100,10 @@ def cmd_rules(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(
             json.dumps(
-                [{"id": r.info.id, "severity": r.info.severity.value, "title": r.info.title} for r in rules],
+                [
+                    {"id": r.info.id, "severity": r.info.severity.value, "title": r.info.title}
+                    for r in rules
+                ],
                 indent=2,
             )
         )
@@ -182,7 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def view_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="offtui", description="See, diagnose and fix Linux flow offloading.")
+    p = argparse.ArgumentParser(
+        prog="offtui", description="See, diagnose and fix Linux flow offloading."
+    )
     p.add_argument("target", nargs="?", metavar="TARGET")
     p.add_argument("--interval", type=float, default=1.0, help="refresh interval in seconds")
     p.add_argument("--version", action="version", version=f"offtui {__version__}")
@@ -192,7 +197,7 @@ def view_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        if argv and argv[0] in SUBCOMMANDS or argv[:1] in (["-h"], ["--help"]):
+        if (argv and argv[0] in SUBCOMMANDS) or argv[:1] in (["-h"], ["--help"]):
             args = build_parser().parse_args(argv)
         else:
             args = view_parser().parse_args(argv)

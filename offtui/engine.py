@@ -90,6 +90,18 @@ NEEDS: dict[str, tuple[Callable[[Snapshot], object], str]] = {
         "`/proc/sys/net/netfilter/nf_conntrack_max`",
     ),
     "wireless": (lambda s: s.settings.uci.get("wireless"), "`/etc/config/wireless`"),
+    "network": (lambda s: s.settings.uci.get("network"), "`/etc/config/network`"),
+    "sqm_config": (lambda s: s.settings.uci.get("sqm"), "`/etc/config/sqm`"),
+    "addresses": (lambda s: s.addresses, "`ip -j addr show`"),
+    "routes": (lambda s: s.routes, "`ip -j route show`"),
+    "ip_rules": (lambda s: s.ip_rules, "`ip -j rule show`"),
+    "processes": (lambda s: s.processes, "`ps`"),
+    "sysctl": (lambda s: s.settings.sysctl or None, "`/proc/sys/net/netfilter/*`"),
+    "system_release": (
+        lambda s: s.system.openwrt_release or s.system.os_release or None,
+        "`/etc/openwrt_release` or `/etc/os-release`",
+    ),
+    "kernel": (lambda s: s.system.kernel, "`uname -a` or `/proc/version`"),
 }
 
 
@@ -191,7 +203,9 @@ def load_rules() -> list[LoadedRule]:
             if not isinstance(info, RuleInfo) or not callable(check):
                 raise TypeError(f"{mod.__name__}: a rule module needs RULE and check()")
             if info.id in seen:
-                raise ValueError(f"rule id {info.id} defined twice ({seen[info.id]}, {mod.__name__})")
+                raise ValueError(
+                    f"rule id {info.id} defined twice ({seen[info.id]}, {mod.__name__})"
+                )
             seen[info.id] = mod.__name__
             rules.append(LoadedRule(info, check, mod.__name__))
         _CACHE = sorted(rules, key=lambda r: r.info.id)

@@ -388,6 +388,44 @@ class Link:
     netns: str | None = None
 
 
+@dataclass(slots=True, frozen=True)
+class Address:
+    """One address of a device (``ip -j addr show``)."""
+
+    dev: str
+    family: str  # "inet" / "inet6"
+    local: str
+    prefixlen: int
+    scope: str | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class Route:
+    """One route (``ip -j route show``): ``dst`` "default" or a prefix."""
+
+    dst: str
+    dev: str | None
+    gateway: str | None = None
+    table: str | None = None
+    family: str = "inet"
+    protocol: str | None = None
+    type: str | None = None  # "unicast" when absent; "local", "blackhole", "unreachable"...
+
+
+@dataclass(slots=True, frozen=True)
+class IpRule:
+    """One policy routing rule (``ip -j rule show``)."""
+
+    priority: int | None
+    table: str | None
+    fwmark: str | None = None
+    src: str | None = None
+    dst: str | None = None
+    iif: str | None = None
+    oif: str | None = None
+    family: str = "inet"
+
+
 # --------------------------------------------------------------------------- settings
 
 
@@ -549,6 +587,11 @@ class Snapshot:
     qdiscs: list[Qdisc] | None
     log_events: list[LogEvent] | None
     sources: list[SourceStatus]
+    addresses: list[Address] | None = None
+    routes: list[Route] | None = None
+    ip_rules: list[IpRule] | None = None
+    #: Names of running processes (``comm``), e.g. {"bridger", "nlbwmon", "irqbalance"}.
+    processes: frozenset[str] | None = None
     #: True when the kernel is known to lack flowtable support (nf_flow_table absent).
     flowtable_support: bool | None = None
     flowtable_support_reason: str = ""

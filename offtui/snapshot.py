@@ -136,7 +136,7 @@ class _Builder:
             ("netlink/conntrack_-L", "netlink"),
         ):
             data = self.cap.read_bytes(name)
-            if data is None or self.status(name).state == SourceState.NOT_COLLECTED and not data:
+            if data is None or (self.status(name).state == SourceState.NOT_COLLECTED and not data):
                 continue
             table = self.parse(name, lambda t, kind=kind: parse_conntrack(t, source=kind))
             if table is not None:
@@ -220,8 +220,10 @@ class _Builder:
         from offtui.parsers.uci import fw4_settings, parse_uci, sqm_queues, wireless_radios
 
         s = Settings()
-        for pkg in ("firewall", "network", "wireless", "sqm", "dhcp"):
-            name = f"etc/config/{pkg}"
+        for name in self.cap.glob("etc/config/*"):
+            pkg = name.rsplit("/", 1)[1]
+            if pkg.startswith(".") or "-opkg" in pkg or pkg.endswith((".bak", "~")):
+                continue
             if self.cap.exists(name):
                 cfg = self.parse(name, lambda t, pkg=pkg: parse_uci(t, pkg))
                 if cfg is not None:
@@ -276,6 +278,35 @@ class _Builder:
             return self.parse("commands/tc_-j_qdisc_show", parse_tc_json)
         return self.parse("commands/tc_-s_qdisc", parse_tc_text)
 
+    def routing(self):
+        from offtui.parsers.iproute import (
+            parse_ip_addr_json,
+            parse_ip_route_json,
+            parse_ip_rule_json,
+        )
+
+        addrs = self.parse("commands/ip_-j_addr_show", parse_ip_addr_json)
+        routes = None
+        for name, fam in (
+            ("commands/ip_-j_route_show", "inet"),
+            ("commands/ip_-j_-6_route_show", "inet6"),
+        ):
+            r = self.parse(name, lambda t, fam=fam: parse_ip_route_json(t, fam))
+            if r is not None:
+                routes = (routes or []) + r
+        rules = self.parse("commands/ip_-j_rule_show", parse_ip_rule_json)
+        return addrs, routes, rules
+
+    def processes(self):
+        from offtui.parsers.ps import parse_ps
+
+        for name in ("commands/ps_-e_-o_pid,comm", "commands/ps"):
+            if self.cap.exists(name):
+                procs = self.parse(name, parse_ps)
+                if procs is not None:
+                    return procs
+        return None
+
     def log_events(self):
         from offtui.parsers.logs import parse_log_events
 
@@ -310,7 +341,12 @@ class _Builder:
         conntrack = self.conntrack()
         texts = {
             n: self.cap.read_text(n) or ""
-            for n in ("commands/dmesg", "commands/logread", "etc/openwrt_release", "commands/uname_-a")
+            for n in (
+                "commands/dmesg",
+                "commands/logread",
+                "etc/openwrt_release",
+                "commands/uname_-a",
+            )
             if self.cap.exists(n)
         }
         system.soc = guess_soc(texts)
@@ -324,6 +360,8 @@ class _Builder:
         qdiscs = self.qdiscs()
         events = self.log_events()
         kconfig = self.kconfig()
+        addresses, routes, ip_rules = self.routing()
+        processes = self.processes()
         for spec in SOURCES:
             self.status(spec.name)
         snap = Snapshot(
@@ -345,6 +383,10 @@ class _Builder:
             qdiscs=qdiscs,
             log_events=events,
             sources=sorted(self.statuses.values(), key=lambda s: s.name),
+            addresses=addresses,
+            routes=routes,
+            ip_rules=ip_rules,
+            processes=processes,
         )
         snap.backend = detect_backend(snap)
         snap.offload_mode = detect_offload_mode(snap)
@@ -409,7 +451,9 @@ def _kernel_at_least(release: str | None, major: int, minor: int) -> bool | None
     return (int(m.group(1)), int(m.group(2))) >= (major, minor)
 
 
-def detect_flowtable_support(s: Snapshot, kconfig: dict[str, str] | None) -> tuple[bool | None, str]:
+def detect_flowtable_support(
+    s: Snapshot, kconfig: dict[str, str] | None
+) -> tuple[bool | None, str]:
     """Can this kernel offload flows at all? With the fact that says so."""
     if s.flowtables:
         return True, "the ruleset has a flowtable"

@@ -39,7 +39,10 @@ RULE = RuleInfo(
             "firewall-cmd --reload"
         ),
         example="NftablesFlowtable=veth-a nosuch0; ruleset: table inet firewalld { }",
-        limits="Devices created after firewalld starts (PPPoE, VPN) look missing in a capture taken before they come up.",
+        limits=(
+            "Devices created after firewalld starts (PPPoE, VPN) look missing in a capture "
+            "taken before they come up."
+        ),
         fix_interrupts="Yes: firewall-cmd --reload rebuilds the ruleset.",
         references=(
             "firewalld/firewalld#1230",
@@ -56,7 +59,9 @@ def check(snap: Snapshot) -> RuleResult:
     devices = fwd.flowtable_devices
     if not devices:
         return passed(RULE, "NftablesFlowtable is off")
-    evidence = [Evidence("etc/firewalld/firewalld.conf", f"NftablesFlowtable={fwd.nftables_flowtable}")]
+    evidence = [
+        Evidence("etc/firewalld/firewalld.conf", f"NftablesFlowtable={fwd.nftables_flowtable}")
+    ]
     missing = []
     if snap.links is not None:
         missing = [d for d in devices if d not in snap.links]
@@ -69,7 +74,9 @@ def check(snap: Snapshot) -> RuleResult:
         t = snap.ruleset.table("inet", "firewalld")
         if t is not None and not t.chains and not t.flowtables:
             empty_table = True
-            evidence.append(Evidence("commands/nft_list_ruleset", "table inet firewalld { } (empty)"))
+            evidence.append(
+                Evidence("commands/nft_list_ruleset", "table inet firewalld { } (empty)")
+            )
     if not missing and not empty_table:
         return passed(RULE)
     msg = (

@@ -41,7 +41,9 @@ RULE = RuleInfo(
             "Cannot tell which sub-cause applies (missing module, load error, patched fw4) "
             "unless `/proc/modules` and `logread` are in the capture."
         ),
-        fix_interrupts="Yes: restarting the firewall drops offloaded flows back to the slow path for a moment.",
+        fix_interrupts=(
+            "Yes: restarting the firewall drops offloaded flows back to the slow path for a moment."
+        ),
         references=(
             "openwrt/openwrt package/network/config/firewall4/Makefile (DEPENDS +kmod-nft-offload)",
             "immortalwrt/immortalwrt#1353",
@@ -74,7 +76,10 @@ def check(snap: Snapshot) -> RuleResult:
     if snap.modules is not None:
         have = [m for m in ("nf_flow_table", "nft_flow_offload") if m in snap.modules]
         evidence.append(
-            Evidence("proc/modules", "loaded: " + (", ".join(have) if have else "no nf_flow_table, no nft_flow_offload"))
+            Evidence(
+                "proc/modules",
+                "loaded: " + (", ".join(have) if have else "no nf_flow_table, no nft_flow_offload"),
+            )
         )
     for ev in snap.log_events or []:
         if ev.kind in ("nft-error", "hw-offload-fallback"):

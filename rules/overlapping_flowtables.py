@@ -44,7 +44,7 @@ def check(snap: Snapshot) -> RuleResult:
         shared = sorted(set(a.devices) & set(b.devices))
         if not shared:
             continue
-        first, second = sorted((a, b), key=lambda f: (f.priority if f.priority is not None else 0))
+        first, _ = sorted((a, b), key=lambda f: f.priority if f.priority is not None else 0)
         both_hw = bool(a.hw_offload and b.hw_offload)
         msg = (
             f"Flowtables {a.family} {a.table} {a.name} and {b.family} {b.table} {b.name} both "

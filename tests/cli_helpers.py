@@ -11,7 +11,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def offtui(*args: str, user: int | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def offtui(
+    *args: str, user: int | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "offtui", *args]
     if user is not None:
         cmd = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *cmd]

@@ -40,9 +40,7 @@ def _firewall_only(tmp_path: Path) -> Path:
     cap = tmp_path / "cap"
     (cap / "etc/config").mkdir(parents=True)
     (cap / "etc/config/firewall").write_text(
-        "config defaults\n"
-        "\toption flow_offloading '1'\n"
-        "\toption flow_offloading_hw '1'\n"
+        "config defaults\n\toption flow_offloading '1'\n\toption flow_offloading_hw '1'\n"
     )
     return cap
 
@@ -69,7 +67,9 @@ def test_text_and_markdown_of_hand_made_capture(tmp_path: Path) -> None:
     text = offtui("diagnose", str(cap))
     assert text.returncode == 0, text.stderr
     assert "Conntrack   not collected" in text.stdout
-    assert all(len(line) <= 80 for line in text.stdout.splitlines() if not line.startswith(" " * 12))
+    assert all(
+        len(line) <= 80 for line in text.stdout.splitlines() if not line.startswith(" " * 12)
+    )
     md = offtui("diagnose", str(cap), "--format", "markdown")
     assert md.stdout.startswith("### offtui diagnose") and "| **Offload** |" in md.stdout
 

@@ -92,7 +92,11 @@ CASES = [
     Case(
         "lab-fw-conntrack-during-traffic.txt",
         {"proc/net/nf_conntrack": CT_PROC},
-        {"facts.conntrack.total": 3, "facts.conntrack.offload": 2, "facts.conntrack.by_proto.icmp": 1},
+        {
+            "facts.conntrack.total": 3,
+            "facts.conntrack.offload": 2,
+            "facts.conntrack.by_proto.icmp": 1,
+        },
     ),
     Case(
         "lab-fw-recover-conntrack.txt",
@@ -104,8 +108,9 @@ CASES = [
         {"commands/conntrack_-L": CT_TOOL, "commands/nft_list_ruleset": NOT_CT},
         {"facts.conntrack.offload": 2, "facts.flowtables": []},
         checks=(
-            lambda d: [r["flowtable"] for r in d["facts"]["ruleset"]["flow_add_rules"]]
-            == ["fastpath"],
+            lambda d: (
+                [r["flowtable"] for r in d["facts"]["ruleset"]["flow_add_rules"]] == ["fastpath"]
+            ),
         ),
     ),
     Case(
@@ -302,8 +307,10 @@ CASES = [
         "dmesg-nixosrouter27-1.txt",
         {"commands/dmesg": None},
         checks=(
-            lambda d: {"wed-attach", "wed-attach-failed", "wo-firmware-missing"}
-            <= {e["kind"] for e in d["facts"]["log_events"]},
+            lambda d: (
+                {"wed-attach", "wed-attach-failed", "wo-firmware-missing"}
+                <= {e["kind"] for e in d["facts"]["log_events"]}
+            ),
         ),
     ),
     Case(
@@ -321,8 +328,10 @@ CASES = [
         {"commands/dmesg": None},
         checks=(
             # the negative example: WED enabled, but no attach line at all
-            lambda d: not {"wed-attach", "wed-attach-failed"}
-            & {e["kind"] for e in d["facts"]["log_events"]},
+            lambda d: (
+                not {"wed-attach", "wed-attach-failed"}
+                & {e["kind"] for e in d["facts"]["log_events"]}
+            ),
         ),
     ),
     Case(
@@ -366,7 +375,8 @@ NOT_A_SOURCE = {
     "cpu-openwrt12962-1.txt": "busybox `top` output; offtui reads /proc/stat instead",
     "cpu-openwrtpr24038-1.txt": "busybox `top` output; offtui reads /proc/stat instead",
     "firewall-openwrt9935-1.txt": "`uci set` commands typed by a user (tests/test_parse_uci.py)",
-    "firewall-openwrtwiki-flowoffload-1.txt": "`uci set` commands from the wiki (test_parse_uci.py)",
+    "firewall-openwrtwiki-flowoffload-1.txt": "`uci set` commands from the wiki "
+    "(tests/test_parse_uci.py)",
     "firewall-openwrt9920-1.txt": "init script output (tests/test_parse_logs.py)",
     "lab-fw-baddev-reload.txt": "`firewall-cmd --reload` output: a change offtui never makes by "
     "itself (test_firewalld_reload_error_is_an_nft_error below)",
@@ -417,6 +427,8 @@ def test_diagnose_real_capture(tmp_path: Path, case: Case) -> None:
 
 def test_every_real_capture_is_covered() -> None:
     covered = {c.file for c in CASES} | set(NOT_A_SOURCE)
-    missing = sorted(n for n in all_capture_names() if n not in covered and not n.startswith("host-"))
+    missing = sorted(
+        n for n in all_capture_names() if n not in covered and not n.startswith("host-")
+    )
     missing = [n for n in missing if not n.startswith("openwrt-default-")]
     assert not missing, f"real captures with no diagnose test: {missing}"

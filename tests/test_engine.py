@@ -16,7 +16,16 @@ from offtui.model import (
 )
 
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
-FORBIDDEN_IMPORTS = {"os", "subprocess", "socket", "pathlib", "shutil", "urllib", "requests", "textual"}
+FORBIDDEN_IMPORTS = {
+    "os",
+    "subprocess",
+    "socket",
+    "pathlib",
+    "shutil",
+    "urllib",
+    "requests",
+    "textual",
+}
 
 
 def empty_snapshot() -> Snapshot:
@@ -70,7 +79,9 @@ def test_rules_do_no_io() -> None:
                 names = set()
             assert not names & FORBIDDEN_IMPORTS, f"{path.name} imports {names & FORBIDDEN_IMPORTS}"
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-                assert node.func.id not in ("open", "exec", "eval"), f"{path.name} calls {node.func.id}"
+                assert node.func.id not in ("open", "exec", "eval"), (
+                    f"{path.name} calls {node.func.id}"
+                )
 
 
 def test_no_rule_passes_on_an_empty_capture() -> None:

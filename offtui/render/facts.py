@@ -122,7 +122,8 @@ def facts(snap: Snapshot) -> dict:
                 for q in snap.settings.sqm
             ],
             "wireless": [
-                {"name": r.name, "band": r.band, "disabled": r.disabled} for r in snap.settings.wireless
+                {"name": r.name, "band": r.band, "disabled": r.disabled}
+                for r in snap.settings.wireless
             ],
         },
         "cpu": None
@@ -160,7 +161,10 @@ def facts(snap: Snapshot) -> dict:
         ),
         "log_events": None
         if snap.log_events is None
-        else [{"kind": e.kind, "source": e.source, "line": e.line_no, "text": e.text} for e in snap.log_events],
+        else [
+            {"kind": e.kind, "source": e.source, "line": e.line_no, "text": e.text}
+            for e in snap.log_events
+        ],
     }
 
 

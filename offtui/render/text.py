@@ -24,7 +24,14 @@ def _pct(part: int, whole: int) -> str:
 def summary_lines(snap: Snapshot) -> list[tuple[str, str]]:
     """(label, value) pairs shared by the text and markdown views."""
     rows: list[tuple[str, str]] = []
-    sysinfo = ", ".join(x for x in (snap.system.os_name, f"kernel {snap.system.kernel}" if snap.system.kernel else None) if x)
+    sysinfo = ", ".join(
+        x
+        for x in (
+            snap.system.os_name,
+            f"kernel {snap.system.kernel}" if snap.system.kernel else None,
+        )
+        if x
+    )
     rows.append(("Host", f"{snap.host or 'unknown host'}" + (f" ({sysinfo})" if sysinfo else "")))
     support = {True: "yes", False: "NO", None: "unknown"}[snap.flowtable_support]
     rows.append(
@@ -55,9 +62,16 @@ def summary_lines(snap: Snapshot) -> list[tuple[str, str]]:
     if snap.ruleset is None:
         rows.append(("Flowtables", "not collected (needs nft list ruleset)"))
     elif not snap.flowtables:
-        rows.append(("Flowtables", "none in the ruleset" + (" (paste truncated)" if snap.ruleset.truncated else "")))
+        rows.append(
+            (
+                "Flowtables",
+                "none in the ruleset" + (" (paste truncated)" if snap.ruleset.truncated else ""),
+            )
+        )
     for ft in snap.flowtables:
-        flags = {True: "flags offload", False: "no offload flag", None: "flags unknown"}[ft.hw_offload]
+        flags = {True: "flags offload", False: "no offload flag", None: "flags unknown"}[
+            ft.hw_offload
+        ]
         counter = {True: "counter", False: "no counter", None: "counter unknown"}[ft.counter]
         rows.append(
             (
@@ -77,8 +91,14 @@ def summary_lines(snap: Snapshot) -> list[tuple[str, str]]:
             )
         )
     if snap.cpu is not None and snap.cpu.cores:
-        span = "since boot" if snap.cpu.since_boot else (
-            f"over {snap.cpu.interval_s:.1f} s" if snap.cpu.interval_s else "over the sample interval"
+        span = (
+            "since boot"
+            if snap.cpu.since_boot
+            else (
+                f"over {snap.cpu.interval_s:.1f} s"
+                if snap.cpu.interval_s
+                else "over the sample interval"
+            )
         )
         cores = ", ".join(
             f"{c.cpu} {c.busy_pct:.0f}% (softirq {c.softirq_pct:.0f}%)" for c in snap.cpu.cores
@@ -109,7 +129,10 @@ def source_problems(snap: Snapshot) -> list[str]:
     out = []
     debugfs_said = False
     for s in snap.sources:
-        if s.state in (SourceState.OK, SourceState.NOT_COLLECTED, SourceState.EMPTY) and not s.unparsed_count:
+        if (
+            s.state in (SourceState.OK, SourceState.NOT_COLLECTED, SourceState.EMPTY)
+            and not s.unparsed_count
+        ):
             continue
         spec = BY_NAME.get(s.name)
         if s.state == SourceState.MISSING and s.name.startswith("sys/kernel/debug/"):

@@ -120,7 +120,12 @@ def _run(host: LocalHost, spec: SourceSpec, dest: Path) -> dict:
     exe = shutil.which(argv[0])
     if exe is None:
         return _status(
-            name, "command", "missing", argv=argv, detail=f"{argv[0]}: not installed", hint=spec.hint
+            name,
+            "command",
+            "missing",
+            argv=argv,
+            detail=f"{argv[0]}: not installed",
+            hint=spec.hint,
         )
     t0 = time.monotonic()
     try:
@@ -273,7 +278,10 @@ def _self_usage() -> dict:
 
         p = psutil.Process()
         t = p.cpu_times()
-        return {"cpu_s": round(t.user + t.system, 3), "rss_mb": round(p.memory_info().rss / 2**20, 1)}
+        return {
+            "cpu_s": round(t.user + t.system, 3),
+            "rss_mb": round(p.memory_info().rss / 2**20, 1),
+        }
     except Exception as exc:  # psutil missing or /proc unreadable: a fact, not a failure
         return {"error": str(exc)}
 
@@ -317,4 +325,6 @@ def _netlink_conntrack(host: LocalHost, dest: Path) -> dict:
     out = dest / name
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
-    return _status(name, "file", "ok" if text else "empty", duration_s=round(time.monotonic() - t0, 4))
+    return _status(
+        name, "file", "ok" if text else "empty", duration_s=round(time.monotonic() - t0, 4)
+    )

@@ -18,7 +18,16 @@ TCP_STATES = {
     8: "CLOSE",
     9: "SYN_SENT2",
 }
-PROTO_NAMES = {1: "icmp", 6: "tcp", 17: "udp", 33: "dccp", 47: "gre", 58: "icmpv6", 132: "sctp", 136: "udplite"}
+PROTO_NAMES = {
+    1: "icmp",
+    6: "tcp",
+    17: "udp",
+    33: "dccp",
+    47: "gre",
+    58: "icmpv6",
+    132: "sctp",
+    136: "udplite",
+}
 
 IPS_ASSURED = 1 << 2
 IPS_SEEN_REPLY = 1 << 1
