@@ -17,7 +17,7 @@ from pathlib import Path
 
 from offtui import __version__
 
-SUBCOMMANDS = ("diagnose", "collect", "rules", "explain")
+SUBCOMMANDS = ("diagnose", "collect", "rules", "explain", "explain-flow")
 FAIL_RANKS = {"error": 3, "warning": 2, "info": 1, "never": 99}
 
 
@@ -142,6 +142,52 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explain_flow(args: argparse.Namespace) -> int:
+    """Why is each flow matching ``--match`` (not) offloaded?"""
+    from offtui.explain import describe_flow, explain_flow, find_flows
+    from offtui.parsers.conntrack import parse_match_spec
+    from offtui.snapshot import build_snapshot
+
+    try:
+        spec = parse_match_spec(args.match or "")
+    except ValueError as exc:
+        raise UsageError(f"--match: {exc}") from exc
+    with open_target(args.target, progress=True) as cap:
+        snap = build_snapshot(cap)
+    if snap.conntrack is None:
+        raise UsageError("no conntrack table in this capture (needs /proc/net/nf_conntrack)")
+    flows = find_flows(snap, spec)
+    if not flows:
+        raise UsageError(f"no flow matches {args.match!r} ({snap.conntrack.total} flows)")
+    shown = flows[: args.limit]
+    results = [(f, explain_flow(snap, f)) for f in shown]
+    if args.format == "json":
+        out = {
+            "schema": "offtui-explain-flow",
+            "schema_version": 1,
+            "matched": len(flows),
+            "flows": [
+                {"flow": describe_flow(f), "line": f.line_no, **ex.as_dict()} for f, ex in results
+            ],
+        }
+        print(json.dumps(out, indent=2))
+        return 0
+    for f, ex in results:
+        print(f"{describe_flow(f)}  [{ex.state}]")
+        print(f"  {ex.summary}")
+        for r in ex.reasons:
+            print(f"  - {r}")
+        if ex.in_dev or ex.out_dev:
+            print(f"  path: in {ex.in_dev or '?'} -> out {ex.out_dev or '?'}")
+        for e in ex.evidence:
+            where = e.source + (f":{e.line_no}" if e.line_no else "")
+            print(f"  evidence: {where}: {e.text}")
+        print()
+    if len(flows) > len(shown):
+        print(f"({len(flows) - len(shown)} more flows match; use --limit)")
+    return 0
+
+
 def cmd_view(args: argparse.Namespace) -> int:
     """``offtui [TARGET]``: the dashboard (the text report when no terminal UI is possible)."""
     try:
@@ -181,6 +227,17 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("explain", help="print a rule's documentation")
     e.add_argument("rule_id", metavar="ID")
     e.set_defaults(func=cmd_explain)
+
+    x = sub.add_parser("explain-flow", help="why is a flow (not) offloaded?")
+    x.add_argument("target", nargs="?", metavar="TARGET")
+    x.add_argument(
+        "--match",
+        required=True,
+        help="e.g. 'src=10.0.1.2 dport=5001 proto=tcp' (keys: src dst sport dport proto offload)",
+    )
+    x.add_argument("--format", choices=("text", "json"), default="text")
+    x.add_argument("--limit", type=int, default=20, help="explain at most N matching flows")
+    x.set_defaults(func=cmd_explain_flow)
     return p
 
 
