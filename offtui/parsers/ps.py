@@ -19,6 +19,8 @@ def _name(cmd: str) -> str:
         cmd = cmd[1:-1]  # kernel threads: [ksoftirqd/0]
         return cmd
     first = cmd.split()[0] if cmd else ""
+    if first.startswith("{") and first.endswith("}") and len(first) > 2:
+        return first[1:-1]  # busybox prints {comm} before the arguments when they differ
     return first.rsplit("/", 1)[-1].rstrip(":")
 
 
