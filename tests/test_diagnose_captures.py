@@ -359,6 +359,11 @@ CASES = [
         ),
     ),
     Case(
+        "lab-ps-busybox.txt",
+        {"commands/ps": None},
+        checks=(lambda d: source(d, "commands/ps")["unparsed_lines"] == 0,),
+    ),
+    Case(
         "lab-fw-firewall-cmd-state.txt",
         {"commands/firewall-cmd_--state": r"^(running|failed|not running)$"},
         checks=(lambda d: source(d, "commands/firewall-cmd_--state")["status"] == "ok",),
