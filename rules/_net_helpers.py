@@ -1,0 +1,208 @@
+"""Cross-source helpers for the device, routing and ruleset-semantics rules.
+
+Pure functions over a :class:`~offtui.model.Snapshot` (no I/O). Modules whose name starts with
+``_`` are not loaded as rules, so other rules may import these too.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+
+from offtui.model import Chain, Flow, Flowtable, OffloadState, Rule, Snapshot, SourceState
+from offtui.parsers.nft_common import chains_reachable_from_hook
+from offtui.parsers.uci import NetInterface, network_devices
+from offtui.topology import flow_path, flowtables_covering
+
+#: nft's families whose forward hook can run ``flow add`` (bridge and netdev cannot).
+INET_FAMILIES = frozenset({"inet", "ip", "ip6"})
+
+#: Wi-Fi netdev names OpenWrt and vendor drivers create (mac80211 ``phyN-apM``, older
+#: ``wlanN``/``wlanN-M``, MediaTek ``ra``/``rai``/``rax``, Atheros ``athN``).
+WIFI_NAME_RE = re.compile(r"^(phy\d+-(ap|sta|mesh)\d+|wlan\d+(-\d+)?|rai?\d+|rax\d+|ath\d+)$")
+
+
+def ruleset_source(snap: Snapshot) -> str:
+    """Capture path to name in evidence for a ruleset fact."""
+    src = snap.ruleset.source if snap.ruleset else ""
+    return "commands/nft_list_ruleset" if "text" in src else "commands/nft_-j_list_ruleset"
+
+
+def rule_evidence_source(snap: Snapshot, rule: Rule) -> tuple[str, int | None]:
+    """Where a rule's values (counters) were read, and its line number when that is meaningful.
+
+    With both listings the JSON gives the rules (the text only completes flowtables), and a
+    JSON document has no useful line numbers.
+    """
+    src = snap.ruleset.source if snap.ruleset else ""
+    if "json" in src:
+        return "commands/nft_-j_list_ruleset", None
+    return "commands/nft_list_ruleset", rule.line_no
+
+
+def source_missing(snap: Snapshot, name: str) -> bool:
+    """True when the collector looked for ``name`` and the host does not have it."""
+    st = snap.source(name)
+    return st is not None and st.state == SourceState.MISSING
+
+
+def conntrack_source(snap: Snapshot) -> str:
+    """Capture path to name in evidence for a conntrack fact."""
+    kind = snap.conntrack.source if snap.conntrack else "proc"
+    return {
+        "proc": "proc/net/nf_conntrack",
+        "conntrack -L": "commands/conntrack_-L",
+        "netlink": "netlink/conntrack_-L",
+    }.get(kind, "proc/net/nf_conntrack")
+
+
+def is_offloaded(flow: Flow) -> bool:
+    return flow.offload in (OffloadState.SOFTWARE, OffloadState.HARDWARE)
+
+
+def flow_bytes(flow: Flow) -> int:
+    """Bytes of both directions (0 when conntrack accounting is off)."""
+    return (flow.orig.bytes or 0) + (flow.reply.bytes or 0)
+
+
+def has_byte_counters(snap: Snapshot) -> bool:
+    """True when the conntrack listing carries ``bytes=`` (nf_conntrack_acct on)."""
+    flows = snap.conntrack.flows() if snap.conntrack else []
+    return any(f.orig.bytes is not None for f in flows)
+
+
+def flow_text(flow: Flow) -> str:
+    """A short one-line form of a flow for messages and evidence."""
+    tag = {OffloadState.SOFTWARE: " [OFFLOAD]", OffloadState.HARDWARE: " [HW_OFFLOAD]"}.get(
+        flow.offload, ""
+    )
+    o = flow.orig
+    ports = f" sport={o.sport} dport={o.dport}" if o.sport is not None else ""
+    acct = f" bytes={flow_bytes(flow)}" if o.bytes is not None else ""
+    return f"{flow.proto} src={o.src} dst={o.dst}{ports}{acct}{tag}"
+
+
+def flow_add_rules(snap: Snapshot) -> list[tuple[Chain, Rule]]:
+    """``flow add``/``flow offload`` rules the forward hook can reach (they do offload)."""
+    rs = snap.ruleset
+    if rs is None:
+        return []
+    reach = chains_reachable_from_hook(rs, "forward", families=INET_FAMILIES)
+    return [
+        (c, r)
+        for c in rs.chains
+        if (c.family, c.table, c.name) in reach
+        for r in c.rules
+        if r.flow_add
+    ]
+
+
+def active_flowtables(snap: Snapshot) -> list[Flowtable]:
+    """Flowtables that a reachable ``flow add`` rule fills (all of them if none is named)."""
+    used = {(c.family, c.table, r.flow_add) for c, r in flow_add_rules(snap)}
+    return [ft for ft in snap.flowtables if (ft.family, ft.table, ft.name) in used]
+
+
+def is_forwardable_address(text: str) -> bool:
+    """False for multicast, broadcast, unspecified and link-local addresses."""
+    try:
+        ip = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return True  # masked in a paste: assume an ordinary host
+    if ip.is_multicast or ip.is_unspecified or ip.is_link_local or ip.is_loopback:
+        return False
+    return not (ip.version == 4 and str(ip) == "255.255.255.255")
+
+
+@dataclass(slots=True, frozen=True)
+class RoutedFlow:
+    flow: Flow
+    in_dev: str | None
+    out_dev: str | None
+
+
+def routed_flows(snap: Snapshot) -> list[RoutedFlow]:
+    """Forwarded flows (not to or from the router) with their devices from the routes."""
+    out = []
+    for flow in snap.conntrack.flows() if snap.conntrack else []:
+        if not (is_forwardable_address(flow.orig.src) and is_forwardable_address(flow.orig.dst)):
+            continue
+        path = flow_path(snap, flow)
+        if path.local:
+            continue
+        out.append(RoutedFlow(flow, path.in_dev, path.out_dev))
+    return out
+
+
+def covered(snap: Snapshot, dev: str | None, fts: list[Flowtable]) -> bool:
+    """Is ``dev`` (or a device under/over it) listed in one of ``fts``?"""
+    names = {(ft.family, ft.table, ft.name) for ft in fts}
+    return any((ft.family, ft.table, ft.name) in names for ft in flowtables_covering(snap, dev))
+
+
+@dataclass(slots=True, frozen=True)
+class SlowPathCounter:
+    """A forward-hook rule counting one conntrack direction: proof of the slow path."""
+
+    direction: str  # "original" / "reply"
+    packets: int
+    bytes: int
+    rule: Rule
+
+
+def slow_path_counters(snap: Snapshot) -> dict[str, SlowPathCounter]:
+    """Counters of ``ct direction original|reply counter`` rules in forward-hook chains.
+
+    Offloaded packets skip every forward chain, so such a counter only grows with packets that
+    took the slow path; the offtui lab keeps one per direction (``table inet labcount``).
+    """
+    rs = snap.ruleset
+    if rs is None:
+        return {}
+    reach = chains_reachable_from_hook(rs, "forward", families=INET_FAMILIES)
+    out: dict[str, SlowPathCounter] = {}
+    for c in rs.chains:
+        if (c.family, c.table, c.name) not in reach:
+            continue
+        for r in c.rules:
+            if r.counter_packets is None or r.verdict in ("drop", "reject"):
+                continue
+            for m in r.matches:
+                words = m.split()
+                if words[:2] == ["ct", "direction"] and len(words) == 3:
+                    d = words[2]
+                    if d in ("original", "reply") and d not in out:
+                        out[d] = SlowPathCounter(d, r.counter_packets, r.counter_bytes or 0, r)
+    return out
+
+
+def netifd_interfaces(snap: Snapshot) -> dict[str, NetInterface]:
+    """netifd interfaces from ``/etc/config/network`` (empty when not collected)."""
+    cfg = snap.settings.uci.get("network")
+    return network_devices(cfg)["interfaces"] if cfg is not None else {}
+
+
+def zone_l3_devices(snap: Snapshot, networks: list[str]) -> list[str]:
+    """The devices fw4 sees for a zone's ``network`` entries (``pppoe-wan``, ``wg0``...)."""
+    ifaces = netifd_interfaces(snap)
+    out = []
+    for n in networks:
+        iface = ifaces.get(n)
+        dev = iface.l3_device if iface is not None else None
+        if dev and not dev.startswith("@") and dev not in out:
+            out.append(dev)
+    return out
+
+
+def kernel_version(snap: Snapshot) -> tuple[int, int] | None:
+    m = re.match(r"(\d+)\.(\d+)", snap.system.kernel or "")
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def human_bytes(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return f"{n} B"
