@@ -124,11 +124,11 @@ def _packet_matches(match: str, flow: Flow, path: FlowPath, direction: str) -> b
             for it in items:
                 if "-" in it:
                     a, _, b = it.partition("-")
-                    if a.strip().isdigit() and b.strip().isdigit():
+                    if a.strip().isdecimal() and b.strip().isdecimal():
                         if int(a) <= port <= int(b):
                             vals.add(port)
                         continue
-                if not it.isdigit():
+                if not it.isdecimal():
                     return None  # a named service or a set reference
                 vals.add(int(it))
             res = port in vals

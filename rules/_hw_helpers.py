@@ -307,7 +307,7 @@ def radios(snap: Snapshot) -> list[Radio]:
             band_from = f"hwmode '{r.hwmode}'"
         elif sec is not None:
             ch = sec.get("channel") or ""
-            if ch.isdigit():
+            if ch.isdecimal():
                 band = "2g" if 1 <= int(ch) <= 14 else None
                 band_from = f"channel '{ch}'" if band else ""
         ifaces = [i for i in r.ifaces if not uci_bool(i.get("disabled"), False)]

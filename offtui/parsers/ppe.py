@@ -186,7 +186,7 @@ def parse_addr_info(text: str, pkt_type: str) -> tuple[tuple[str, int | None], .
     for part in (m["src"], m["dst"]):
         if pkt_type in TYPES_WITH_PORTS:
             addr, sep, port = part.rpartition(":")
-            if not sep or not port.isdigit() or not addr:
+            if not sep or not port.isdecimal() or not addr:
                 return None
             out.append((addr, int(port)))
         else:
@@ -208,7 +208,7 @@ def _parse_line(line: str, line_no: int) -> PpeEntry | str:
             if key in fields:
                 return f"field {key}= repeated"
             fields[key] = value
-        elif sep and key in ("packets", "bytes") and value.isdigit() and key not in fields:
+        elif sep and key in ("packets", "bytes") and value.isdecimal() and key not in fields:
             fields[key] = value
         else:
             extra.append(tok)

@@ -59,7 +59,7 @@ def parse_proc_stat(text: str) -> Parsed[ProcStat]:
         name = parts[0]
         if _CPU_NAME.match(name):
             nums = parts[1:]
-            if len(nums) < 4 or not all(n.isdigit() for n in nums):
+            if len(nums) < 4 or not all(n.isdecimal() for n in nums):
                 result.skip(line_no, raw, "cpu line needs at least 4 numeric jiffy fields")
                 continue
             times = CpuTimes(name, *(int(n) for n in nums[: len(_CPU_FIELDS)]))
@@ -67,9 +67,9 @@ def parse_proc_stat(text: str) -> Parsed[ProcStat]:
                 total = times
             else:
                 cpus.append(times)
-        elif name == "btime" and len(parts) == 2 and parts[1].isdigit():
+        elif name == "btime" and len(parts) == 2 and parts[1].isdecimal():
             btime = int(parts[1])
-        elif name in _STAT_KNOWN and all(p.isdigit() for p in parts[1:]):
+        elif name in _STAT_KNOWN and all(p.isdecimal() for p in parts[1:]):
             continue
         elif is_shell_prompt(raw):
             result.skip(line_no, raw, "shell prompt")
@@ -102,7 +102,7 @@ def parse_softirqs(text: str) -> Parsed[Softirqs]:
         if parts[0].endswith(":") and len(parts[0]) > 1:
             name = parts[0][:-1]
             nums = parts[1:]
-            if not all(n.isdigit() for n in nums):
+            if not all(n.isdecimal() for n in nums):
                 result.skip(line_no, raw, "softirq row with non-numeric counts")
             elif labels is None:
                 result.skip(line_no, raw, "softirq row before the CPU header")
@@ -144,7 +144,7 @@ def parse_interrupts(text: str) -> Parsed[list[InterruptLine]]:
             continue
         counts: list[int] = []
         rest = parts[1:]
-        while rest and len(counts) < ncpu and rest[0].isdigit():
+        while rest and len(counts) < ncpu and rest[0].isdecimal():
             counts.append(int(rest.pop(0)))
         if not counts:
             result.skip(line_no, raw, "interrupt row without counts")

@@ -39,7 +39,7 @@ def parse_ps(text: str) -> Parsed[frozenset[str]]:
         if col is None:
             out.skip(no, line, "ps output without its header line")
             continue
-        if not line.lstrip()[:1].isdigit():
+        if not line.lstrip()[:1].isdecimal():
             out.skip(no, line, "not a ps line")
             continue
         # busybox pads columns but long user names can shift COMMAND right: use the first

@@ -123,7 +123,7 @@ def _text_options(tokens: list[str]) -> tuple[tuple[str, str], ...]:
     for tok in tokens:
         if set(tok) == {"-"}:
             continue  # ingress prints a row of dashes
-        is_value = tok[0].isdigit() or (pairs and tok in _WORD_VALUES.get(pairs[-1][0], ()))
+        is_value = tok[0].isdecimal() or (pairs and tok in _WORD_VALUES.get(pairs[-1][0], ()))
         if is_value and pairs:
             key_val = pairs[-1]
             key_val[1] = f"{key_val[1]} {tok}" if key_val[1] else tok
