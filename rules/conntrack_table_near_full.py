@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from offtui.engine import Evidence, RuleDoc, RuleInfo, RuleResult, Severity, finding, found, passed
+from offtui.rules._misc_helpers import conntrack_path
+
+from offtui.engine import (
+    Evidence,
+    RuleDoc,
+    RuleInfo,
+    RuleResult,
+    Severity,
+    finding,
+    found,
+    passed,
+    skipped,
+)
 from offtui.model import Snapshot
 
 THRESHOLD = 0.90
@@ -48,14 +60,16 @@ def check(snap: Snapshot) -> RuleResult:
     evidence = []
     fill = None
     count = lim.count
+    count_src = "proc/sys/net/netfilter/nf_conntrack_count"
     if count is None and snap.conntrack is not None:
         count = snap.conntrack.total
+        count_src = conntrack_path(snap)
     if lim.max and count is not None:
         fill = count / lim.max
         if fill >= THRESHOLD:
             evidence.append(
                 Evidence(
-                    "proc/sys/net/netfilter/nf_conntrack_count",
+                    count_src,
                     f"nf_conntrack_count={count} nf_conntrack_max={lim.max} ({fill:.1%})",
                 )
             )
@@ -63,11 +77,23 @@ def check(snap: Snapshot) -> RuleResult:
         if ev.kind == "conntrack-full":
             evidence.append(Evidence(f"commands/{ev.source}", ev.text, ev.line_no))
     if not evidence:
-        return passed(RULE, f"table {fill:.0%} full" if fill is not None else "")
+        if fill is None and snap.log_events is None:
+            return skipped(RULE, "needs `/proc/sys/net/netfilter/nf_conntrack_count` or `dmesg`")
+        return passed(RULE, f"table {fill:.0%} full" if fill is not None else "no table-full log")
     msg = (
         f"The conntrack table holds {count} of {lim.max} entries ({fill:.0%}); new connections "
         "are dropped when it is full."
         if fill is not None and fill >= THRESHOLD
         else "The kernel logged that the conntrack table was full and dropped packets."
     )
-    return found(RULE, finding(RULE, msg, evidence, impact=fill or 1.0))
+    ct = snap.conntrack
+    if ct is not None and ct.offload + ct.hw_offload:
+        off = ct.offload + ct.hw_offload
+        msg += (
+            f" {off} of the {ct.total} listed entries are offloaded: they still hold their "
+            "conntrack slot."
+        )
+        evidence.append(
+            Evidence(conntrack_path(snap), f"{ct.offload} [OFFLOAD], {ct.hw_offload} [HW_OFFLOAD]")
+        )
+    return found(RULE, finding(RULE, msg, evidence, impact=fill or 1.0, subject="conntrack"))

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from offtui.rules._misc_helpers import rule_path
+
 from offtui.engine import Evidence, RuleDoc, RuleInfo, RuleResult, Severity, finding, found, passed
 from offtui.model import Snapshot
 from offtui.parsers.nft_common import chains_reachable_from_hook
+
+#: The flow offload expression exists for these families only (nft_flow_offload.c).
+FAMILIES = ("inet", "ip", "ip6")
 
 RULE = RuleInfo(
     id="flow-add-outside-forward",
@@ -29,8 +34,9 @@ RULE = RuleInfo(
         ),
         example="chain input { type filter hook input priority filter; ... flow add @f }",
         limits=(
-            "Reachability follows jump, goto and verdict maps; rules added later by scripts are "
-            "not seen."
+            "Reachability follows jump, goto and verdict maps from the forward hook of the "
+            "inet/ip/ip6 families (a bridge-family forward chain does not count); rules added "
+            "later by scripts are not seen."
         ),
         fix_interrupts="No: adding a rule does not drop flows.",
         references=(
@@ -44,17 +50,35 @@ RULE = RuleInfo(
 def check(snap: Snapshot) -> RuleResult:
     rs = snap.ruleset
     assert rs is not None
-    forward = chains_reachable_from_hook(rs, "forward")
+    forward = chains_reachable_from_hook(rs, "forward", families=FAMILIES)
     out = []
     for chain in rs.chains:
         key = (chain.family, chain.table, chain.name)
         for rule in chain.rules:
             if rule.flow_add is None or key in forward:
                 continue
-            where = (
-                f"hook {chain.hook}"
-                if chain.hook
-                else "a regular chain that no forward-hook chain jumps to"
+            if chain.hook and chain.family not in FAMILIES:
+                where = f"family {chain.family}, hook {chain.hook}"
+            elif chain.hook:
+                where = f"hook {chain.hook}"
+            else:
+                where = "a regular chain that no forward-hook chain jumps to"
+            fwd = next(
+                (
+                    c.name
+                    for c in rs.chains
+                    if c.family == chain.family
+                    and c.table == chain.table
+                    and c.hook == "forward"
+                    and c.type is not None
+                ),
+                "<forward chain>",
+            )
+            handle = rule.handle if rule.handle is not None else "<handle (nft -a list ruleset)>"
+            fix = (
+                f"nft insert rule {chain.family} {chain.table} {fwd} "
+                f"meta l4proto {{ tcp, udp }} flow add @{rule.flow_add}\n"
+                f"nft delete rule {chain.family} {chain.table} {chain.name} handle {handle}"
             )
             out.append(
                 finding(
@@ -63,11 +87,12 @@ def check(snap: Snapshot) -> RuleResult:
                     f"{chain.name} ({where}) never offloads anything.",
                     [
                         Evidence(
-                            "commands/nft_list_ruleset",
+                            rule_path(snap),
                             f"chain {chain.name} ({where}): {rule.text}",
                             rule.line_no,
                         )
                     ],
+                    fix,
                     subject=f"{chain.table}/{chain.name}/{rule.handle}",
                     impact=1.0,
                 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from offtui.rules._misc_helpers import ruleset_path
+
 from offtui.engine import (
     Evidence,
     RuleDoc,
@@ -44,7 +46,9 @@ RULE = RuleInfo(
         limits=(
             "The flowtable's flags come only from the text ruleset (`nft list ruleset`); the JSON "
             "of nftables 1.0/1.1 does not print them. With only the JSON, the rule relies on the "
-            "log line."
+            "log line. On 22.03.0-rc2/-rc3 fw4 did not fall back but failed to load at all "
+            "(openwrt/openwrt#9935): that shows as offload-enabled-but-no-flowtable and "
+            "known-regressions-by-version."
         ),
         fix_interrupts="Yes: the firewall restart briefly returns all flows to the slow path.",
         references=(
@@ -81,7 +85,7 @@ def check(snap: Snapshot) -> RuleResult:
             for ft in soft:
                 evidence.append(
                     Evidence(
-                        "commands/nft_list_ruleset",
+                        ruleset_path(snap),
                         f"flowtable {ft.family} {ft.table} {ft.name}: no 'flags offload' "
                         f"(devices {', '.join(ft.devices)})",
                     )
@@ -90,6 +94,14 @@ def check(snap: Snapshot) -> RuleResult:
             return passed(RULE, "the flowtable has flags offload")
     if not fell_back:
         return passed(RULE)
+    ct = snap.conntrack
+    if ct is not None:
+        evidence.append(
+            Evidence(
+                "proc/net/nf_conntrack" if ct.source == "proc" else "commands/conntrack_-L",
+                f"{ct.offload} [OFFLOAD], {ct.hw_offload} [HW_OFFLOAD] of {ct.total} entries",
+            )
+        )
     return found(
         RULE,
         finding(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from offtui.rules._misc_helpers import ruleset_path
+
 from offtui.engine import (
     Evidence,
     RuleDoc,
@@ -68,7 +70,7 @@ def check(snap: Snapshot) -> RuleResult:
     evidence = [
         Evidence("etc/config/firewall", "option flow_offloading '1'"),
         Evidence(
-            "commands/nft_list_ruleset",
+            ruleset_path(snap),
             f"{len(snap.ruleset.tables)} table(s), no flowtable: "
             + ", ".join(f"{t.family} {t.name}" for t in snap.ruleset.tables),
         ),
@@ -81,16 +83,32 @@ def check(snap: Snapshot) -> RuleResult:
                 "loaded: " + (", ".join(have) if have else "no nf_flow_table, no nft_flow_offload"),
             )
         )
-    for ev in snap.log_events or []:
-        if ev.kind in ("nft-error", "hw-offload-fallback"):
-            evidence.append(Evidence(f"commands/{ev.source}", ev.text, ev.line_no))
-    return found(
-        RULE,
-        finding(
-            RULE,
-            "UCI enables software flow offloading, but the running ruleset has no flowtable: "
-            "nothing is offloaded.",
-            evidence,
-            impact=1.0,
-        ),
+    causes = []
+    if snap.flowtable_support is False:
+        evidence.append(Evidence("kernel", snap.flowtable_support_reason))
+        causes.append("the kernel has no flowtable support")
+    elif snap.modules is not None and not (
+        {"nf_flow_table", "nft_flow_offload"} & set(snap.modules)
+    ):
+        causes.append("the flowtable modules are not loaded (kmod-nft-offload missing?)")
+    nft_errors = [
+        e for e in snap.log_events or [] if e.kind in ("nft-error", "hw-offload-fallback")
+    ]
+    for ev in nft_errors:
+        evidence.append(Evidence(f"commands/{ev.source}", ev.text, ev.line_no))
+    if any(e.kind == "nft-error" for e in nft_errors):
+        causes.append("nft refused the ruleset (see the log lines)")
+    distrib = snap.system.openwrt_release.get("DISTRIB_ID", "")
+    if distrib and distrib.lower() != "openwrt":
+        evidence.append(Evidence("etc/openwrt_release", f"DISTRIB_ID='{distrib}'"))
+        causes.append(
+            f"{distrib} builds may patch fw4 to disable offloading "
+            "(002-forbid-using-flow-offload.patch, immortalwrt/immortalwrt#1353)"
+        )
+    msg = (
+        "UCI enables flow offloading, but the running ruleset has no flowtable: nothing is "
+        "offloaded."
     )
+    if causes:
+        msg += " Likely cause: " + "; ".join(causes) + "."
+    return found(RULE, finding(RULE, msg, evidence, impact=1.0, subject="fw4"))
