@@ -6,7 +6,11 @@ The layout is documented in ``docs/capture-format.md``. A capture put together b
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import io
 import json
+import lzma
 import os
 import shutil
 import tarfile
@@ -47,7 +51,8 @@ class Capture:
             raise CaptureError(f"{path}: no such file or directory")
         if path.is_dir():
             return cls._from_dir(path, origin=str(path))
-        if tarfile.is_tarfile(path):
+        if path.is_file():
+            # Not tarfile.is_tarfile(): it reads the first header unbounded (a pax bomb).
             return cls._from_archive(path)
         raise CaptureError(f"{path}: not a capture directory or .tar.gz archive")
 
@@ -62,8 +67,11 @@ class Capture:
                 raise CaptureError(f"{mpath}: unreadable manifest ({exc})") from exc
             if not isinstance(manifest, dict):
                 raise CaptureError(f"{mpath}: manifest is not a JSON object")
+            fmt = manifest.get("format")
+            if fmt is not None and fmt != FORMAT_NAME:
+                raise CaptureError(f"{mpath}: not an offtui capture manifest (format {fmt!r})")
             version = manifest.get("format_version")
-            if version is not None and version != FORMAT_VERSION:
+            if version is not None and (type(version) is not int or version != FORMAT_VERSION):
                 raise CaptureError(
                     f"{mpath}: capture format version {version!r} is not supported "
                     f"(this offtui reads version {FORMAT_VERSION})"
@@ -75,14 +83,21 @@ class Capture:
         tmp = tempfile.TemporaryDirectory(prefix="offtui-capture-")
         dest = Path(tmp.name)
         try:
-            extract_archive(archive, dest)
+            try:
+                extract_archive(archive, dest)
+            except CaptureError as exc:
+                if "unreadable archive" in str(exc) and not any(dest.iterdir()):
+                    raise CaptureError(
+                        f"{archive}: not a capture directory or .tar.gz archive"
+                    ) from exc
+                raise
+            # An archive holds one top folder (the capture) or the capture's files directly.
+            entries = [p for p in dest.iterdir()]
+            root = entries[0] if len(entries) == 1 and entries[0].is_dir() else dest
+            cap = cls._from_dir(root, origin=str(archive))
         except CaptureError:
             tmp.cleanup()
             raise
-        # An archive holds one top folder (the capture) or the capture's files directly.
-        entries = [p for p in dest.iterdir()]
-        root = entries[0] if len(entries) == 1 and entries[0].is_dir() else dest
-        cap = cls._from_dir(root, origin=str(archive))
         cap._tmp = tmp
         return cap
 
@@ -94,10 +109,17 @@ class Capture:
     # ------------------------------------------------------------------ reading
 
     def _path(self, name: str) -> Path | None:
+        """The file of a capture path; None outside the capture (``..``, or a link out of it)."""
         pure = PurePosixPath(name)
         if pure.is_absolute() or ".." in pure.parts:
             return None
-        return self.root.joinpath(*pure.parts)
+        p = self.root.joinpath(*pure.parts)
+        if p.is_symlink() or any(q.is_symlink() for q in p.parents if self.root in q.parents):
+            try:
+                p.resolve().relative_to(self.root.resolve())
+            except (ValueError, OSError):
+                return None
+        return p
 
     def exists(self, name: str) -> bool:
         p = self._path(name)
@@ -119,7 +141,9 @@ class Capture:
     def glob(self, pattern: str) -> list[str]:
         """Capture paths matching a glob (``sys/kernel/debug/ppe*/entries``), sorted."""
         return sorted(
-            p.relative_to(self.root).as_posix() for p in self.root.glob(pattern) if p.is_file()
+            n
+            for n in (p.relative_to(self.root).as_posix() for p in self.root.glob(pattern))
+            if self._path(n) is not None and (self.root / n).is_file()
         )
 
     # ------------------------------------------------------------------ metadata
@@ -140,6 +164,19 @@ class Capture:
     @property
     def redacted(self) -> bool:
         return bool((self.manifest or {}).get("redacted"))
+
+    def describe(self) -> str:
+        """One line for a title bar: what was captured, when, and whether it is redacted."""
+        import time as _time
+
+        when = (
+            _time.strftime("%Y-%m-%d %H:%M:%S", _time.localtime(self.time))
+            if self.time is not None
+            else "time unknown"
+        )
+        state = "redacted" if self.redacted else "not redacted"
+        bundle = " bundle" if (self.manifest or {}).get("bundle") else ""
+        return f"{self.host or 'unknown host'}, captured {when} ({state}{bundle}, read-only)"
 
     def samples(self) -> list[tuple[str, float | None]]:
         """Earlier samples (prefix, time), oldest first; the main tree is the latest sample."""
@@ -178,34 +215,102 @@ class Capture:
         return out
 
 
-def extract_archive(archive: Path, dest: Path) -> None:
-    """Unpack an untrusted ``.tar.gz`` into ``dest`` and nowhere else.
+#: Decompressed bytes the reader accepts beyond the members' data (tar headers, padding).
+ARCHIVE_OVERHEAD_BYTES = 64 * 1024 * 1024
 
-    Uses the standard library's ``data`` extraction filter (PEP 706) and refuses links,
-    devices, and archives larger than :data:`MAX_ARCHIVE_FILES` / :data:`MAX_ARCHIVE_BYTES`.
+
+class _Limited(io.RawIOBase):
+    """A decompressed stream that stops a decompression bomb at a fixed number of bytes."""
+
+    def __init__(self, inner: io.BufferedIOBase | gzip.GzipFile, limit: int, archive: Path) -> None:
+        self.inner = inner
+        self.left = limit
+        self.archive = archive
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.inner.close()
+        super().close()
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.inner.read(min(len(b), self.left + 1))
+        if len(data) > self.left:
+            raise CaptureError(
+                f"{self.archive}: unpacks to more than {MAX_ARCHIVE_BYTES} bytes, refused"
+            )
+        self.left -= len(data)
+        b[: len(data)] = data
+        return len(data)
+
+
+def _open_stream(archive: Path) -> io.RawIOBase:
+    """The archive's tar stream, decompressed by us so that its size can be bounded."""
+    with open(archive, "rb") as f:
+        magic = f.read(6)
+    opener = open
+    if magic[:2] == b"\x1f\x8b":
+        opener = gzip.open  # type: ignore[assignment]
+    elif magic[:3] == b"BZh":
+        opener = bz2.open  # type: ignore[assignment]
+    elif magic == b"\xfd7zXZ\x00":
+        opener = lzma.open  # type: ignore[assignment]
+    inner = opener(archive, "rb")  # closed with the stream (see _Limited.close)
+    return _Limited(inner, MAX_ARCHIVE_BYTES + ARCHIVE_OVERHEAD_BYTES, archive)
+
+
+def _check_member(archive: Path, m: tarfile.TarInfo, dest: Path) -> None:
+    """Refuse what a capture never holds, each with its own one-line reason."""
+    name = m.name
+    pure = PurePosixPath(name)
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        raise CaptureError(f"{archive}: absolute path {name!r} in the archive, refused")
+    if ".." in pure.parts:
+        raise CaptureError(f"{archive}: path traversal {name!r} in the archive, refused")
+    if m.issym() or m.islnk():
+        kind = "symbolic link" if m.issym() else "hard link"
+        raise CaptureError(f"{archive}: contains a {kind} ({name} -> {m.linkname}), refused")
+    if m.ischr() or m.isblk() or m.isfifo():
+        raise CaptureError(f"{archive}: contains a device or fifo ({name}), refused")
+    if not (m.isfile() or m.isdir()):
+        raise CaptureError(f"{archive}: contains a special member ({name}), refused")
+    try:
+        tarfile.data_filter(m, str(dest))  # PEP 706: the standard library's own verdict
+    except tarfile.FilterError as exc:
+        raise CaptureError(f"{archive}: unsafe member refused ({exc})") from exc
+
+
+def extract_archive(archive: Path, dest: Path) -> None:
+    """Unpack an untrusted archive (``.tar.gz``, or plain/bz2/xz tar) into ``dest`` only.
+
+    The whole archive is checked before anything is written: absolute paths, ``..``,
+    symbolic and hard links, devices and fifos are refused, as are more than
+    :data:`MAX_ARCHIVE_FILES` members or :data:`MAX_ARCHIVE_BYTES` unpacked (the stream
+    itself is cut there, so a bomb never gets decompressed in full). Extraction then goes
+    through the standard library's ``data`` filter (PEP 706).
     """
     try:
-        with tarfile.open(archive, "r:*") as tar:
-            members = []
+        with _open_stream(archive) as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
             total = 0
-            for m in tar:
-                if len(members) >= MAX_ARCHIVE_FILES:
+            for count, m in enumerate(tar, 1):
+                if count > MAX_ARCHIVE_FILES:
                     raise CaptureError(f"{archive}: more than {MAX_ARCHIVE_FILES} files, refused")
-                if m.issym() or m.islnk():
-                    raise CaptureError(f"{archive}: contains a link ({m.name}), refused")
-                if not (m.isfile() or m.isdir()):
-                    raise CaptureError(f"{archive}: contains a special file ({m.name}), refused")
+                _check_member(archive, m, dest)
                 total += m.size
                 if total > MAX_ARCHIVE_BYTES:
                     raise CaptureError(
                         f"{archive}: unpacks to more than {MAX_ARCHIVE_BYTES} bytes, refused"
                     )
-                members.append(m)
-            try:
-                tar.extractall(dest, members=members, filter="data")
-            except tarfile.FilterError as exc:
-                raise CaptureError(f"{archive}: unsafe member refused ({exc})") from exc
-    except (tarfile.TarError, OSError, EOFError) as exc:
+        with _open_stream(archive) as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
+            for m in tar:
+                _check_member(archive, m, dest)  # the same stream again: same verdicts
+                tar.extract(m, dest, filter="data")
+    except CaptureError:
+        raise
+    except tarfile.FilterError as exc:
+        raise CaptureError(f"{archive}: unsafe member refused ({exc})") from exc
+    except (tarfile.TarError, OSError, EOFError, lzma.LZMAError) as exc:
         raise CaptureError(f"{archive}: unreadable archive ({exc})") from exc
 
 

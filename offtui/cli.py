@@ -17,7 +17,7 @@ from pathlib import Path
 
 from offtui import __version__
 
-SUBCOMMANDS = ("diagnose", "collect", "rules", "explain", "explain-flow")
+SUBCOMMANDS = ("diagnose", "collect", "rules", "explain", "explain-flow", "bundle")
 FAIL_RANKS = {"error": 3, "warning": 2, "info": 1, "never": 99}
 
 
@@ -191,9 +191,22 @@ def cmd_explain_flow(args: argparse.Namespace) -> int:
 def cmd_view(args: argparse.Namespace) -> int:
     """``offtui [TARGET]``: the dashboard (the text report when no terminal UI is possible)."""
     try:
-        from offtui.tui.app import run_app  # type: ignore[import-not-found]
+        from offtui.tui.run import run_app  # type: ignore[import-not-found]
     except ImportError:
         run_app = None
+    if getattr(args, "demo", None):
+        from offtui.demo import demo_info, demo_names, demo_path
+
+        if args.demo == "list":
+            for name in demo_names():
+                print(f"{name:<22} {demo_info(name).get('description', '')}")
+            return 0
+        if args.demo not in demo_names():
+            raise UsageError(f"no demo {args.demo!r}; demos: {', '.join(demo_names())}")
+        if args.target:
+            raise UsageError("give either TARGET or --demo, not both")
+        if not (run_app is not None and sys.stdout.isatty()):
+            args.target = str(demo_path(args.demo))
     if run_app is not None and sys.stdout.isatty():
         return run_app(args)
     ns = argparse.Namespace(target=args.target, format="text", fail_on="never")
@@ -238,6 +251,10 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--format", choices=("text", "json"), default="text")
     x.add_argument("--limit", type=int, default=20, help="explain at most N matching flows")
     x.set_defaults(func=cmd_explain_flow)
+
+    from offtui.bundle.command import add_parser as add_bundle_parser
+
+    add_bundle_parser(sub)
     return p
 
 
@@ -247,6 +264,12 @@ def view_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("target", nargs="?", metavar="TARGET")
     p.add_argument("--interval", type=float, default=1.0, help="refresh interval in seconds")
+    p.add_argument(
+        "--demo",
+        metavar="NAME",
+        help="show a real capture shipped with offtui (routed-sfo, mtk-hw-offload, ...; "
+        "'offtui --demo list' names them all)",
+    )
     p.add_argument("--version", action="version", version=f"offtui {__version__}")
     return p
 

@@ -4,20 +4,6 @@ from __future__ import annotations
 
 import re
 
-from offtui.rules._hw_helpers import (
-    br_netfilter,
-    bridge_ports,
-    bridged_flows,
-    bridges,
-    ct_source,
-    flow_text,
-    forward_counters,
-    ft_text,
-    hw_offload,
-    ps_path,
-    ruleset_path,
-)
-
 from offtui.engine import (
     Evidence,
     Finding,
@@ -31,6 +17,19 @@ from offtui.engine import (
     skipped,
 )
 from offtui.model import OffloadState, Snapshot
+from offtui.rules._hw_helpers import (
+    br_netfilter,
+    bridge_ports,
+    bridged_flows,
+    bridges,
+    ct_source,
+    flow_text,
+    forward_counters,
+    ft_text,
+    hw_offload,
+    ps_path,
+    ruleset_path,
+)
 from offtui.topology import flow_path
 
 LINKS = "commands/ip_-j_-d_link_show"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from offtui.rules._net_helpers import active_flowtables, conntrack_source, is_offloaded
-
 from offtui.engine import (
     Evidence,
     RuleDoc,
@@ -16,6 +14,7 @@ from offtui.engine import (
     skipped,
 )
 from offtui.model import Snapshot
+from offtui.rules._net_helpers import active_flowtables, conntrack_source, is_offloaded
 
 #: Processes and UCI packages that read conntrack byte counters.
 CONSUMER_PROCS = ("nlbwmon", "collectd", "bandwidthd", "wrtbwmon", "netdata", "vnstatd")

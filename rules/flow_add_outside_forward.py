@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from offtui.rules._misc_helpers import rule_path
-
 from offtui.engine import Evidence, RuleDoc, RuleInfo, RuleResult, Severity, finding, found, passed
 from offtui.model import Snapshot
 from offtui.parsers.nft_common import chains_reachable_from_hook
+from offtui.rules._misc_helpers import rule_path
 
 #: The flow offload expression exists for these families only (nft_flow_offload.c).
 FAMILIES = ("inet", "ip", "ip6")

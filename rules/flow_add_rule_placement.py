@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from offtui.rules._misc_helpers import accepts_established, narrowing_matches, rule_path
-
 from offtui.engine import (
     Evidence,
     RuleDoc,
@@ -17,6 +15,7 @@ from offtui.engine import (
     passed,
 )
 from offtui.model import Chain, Rule, Snapshot
+from offtui.rules._misc_helpers import accepts_established, narrowing_matches, rule_path
 
 #: Families whose forward hook can offload (nft_flow_offload is an inet/ip/ip6 expression).
 FAMILIES = ("inet", "ip", "ip6")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from offtui.rules._misc_helpers import conntrack_path
-
 from offtui.engine import (
     Evidence,
     RuleDoc,
@@ -15,6 +13,7 @@ from offtui.engine import (
     passed,
 )
 from offtui.model import OffloadState, Snapshot
+from offtui.rules._misc_helpers import conntrack_path
 
 #: Kernel defaults (Documentation/networking/nf_conntrack-sysctl.rst).
 FLOWTABLE_DEFAULT_S = 30

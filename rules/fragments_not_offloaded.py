@@ -2,15 +2,6 @@
 
 from __future__ import annotations
 
-from offtui.rules._net_helpers import (
-    conntrack_source,
-    flow_bytes,
-    flow_text,
-    has_byte_counters,
-    human_bytes,
-    routed_flows,
-)
-
 from offtui.engine import (
     Evidence,
     RuleDoc,
@@ -23,6 +14,14 @@ from offtui.engine import (
     skipped,
 )
 from offtui.model import Snapshot
+from offtui.rules._net_helpers import (
+    conntrack_source,
+    flow_bytes,
+    flow_text,
+    has_byte_counters,
+    human_bytes,
+    routed_flows,
+)
 
 #: Minimum packets in a direction before its average size means anything.
 MIN_PACKETS = 10

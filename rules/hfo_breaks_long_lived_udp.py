@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from offtui.rules._net_helpers import conntrack_source, flow_text
-
 from offtui.engine import (
     Evidence,
     RuleDoc,
@@ -16,6 +14,7 @@ from offtui.engine import (
     skipped,
 )
 from offtui.model import Flow, OffloadMode, OffloadState, PpeEntry, Snapshot
+from offtui.rules._net_helpers import conntrack_source, flow_text
 
 #: Well-known ports of long-lived UDP tunnels (WireGuard, OpenVPN, IKE/NAT-T, L2TP, Tailscale).
 VPN_PORTS = (51820, 1194, 500, 4500, 1701, 41641)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from offtui.rules._hw_helpers import ct_source, soc_evidence
-
 from offtui.engine import (
     Evidence,
     RuleDoc,
@@ -15,6 +13,7 @@ from offtui.engine import (
     passed,
 )
 from offtui.model import Snapshot
+from offtui.rules._hw_helpers import ct_source, soc_evidence
 
 #: SoCs whose PPE has no flow accounting (MIB): ``has_accounting`` absent in their soc data.
 NO_MIB = ("mt7621", "mt7623")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from offtui.rules._hw_helpers import ct_source, hw_offload, sqm_sites
-
 from offtui.engine import (
     Evidence,
     RuleDoc,
@@ -16,6 +14,7 @@ from offtui.engine import (
     skipped,
 )
 from offtui.model import Snapshot
+from offtui.rules._hw_helpers import ct_source, hw_offload, sqm_sites
 from offtui.topology import flowtables_covering
 
 RULE = RuleInfo(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from offtui.rules._hw_helpers import ct_source, offload_counts, ppe_fill
-
 from offtui.engine import (
     Evidence,
     RuleDoc,
@@ -16,6 +14,7 @@ from offtui.engine import (
     skipped,
 )
 from offtui.model import Snapshot
+from offtui.rules._hw_helpers import ct_source, offload_counts, ppe_fill
 
 #: Bound entries at or above this share of the table: the table is (nearly) full.
 NEAR_FULL = 0.9

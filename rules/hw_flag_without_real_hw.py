@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from offtui.rules._hw_helpers import ct_source, ft_text, ruleset_path, soc_evidence
-
 from offtui.engine import (
     Evidence,
     RuleDoc,
@@ -18,6 +16,7 @@ from offtui.engine import (
     skipped,
 )
 from offtui.model import Snapshot, SourceState
+from offtui.rules._hw_helpers import ct_source, ft_text, ruleset_path, soc_evidence
 
 #: SoC families / OpenWrt targets whose flow engine offtui knows how to see (PPE debugfs).
 FLOW_ENGINE_TARGETS = ("mediatek/", "ramips/mt7621", "airoha/", "qualcommbe/", "ipq")

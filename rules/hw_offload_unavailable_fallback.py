@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from offtui.rules._misc_helpers import ruleset_path
-
 from offtui.engine import (
     Evidence,
     RuleDoc,
@@ -16,6 +14,7 @@ from offtui.engine import (
     skipped,
 )
 from offtui.model import Snapshot
+from offtui.rules._misc_helpers import ruleset_path
 
 RULE = RuleInfo(
     id="hw-offload-unavailable-fallback",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from offtui.rules._misc_helpers import flowtable_text, ruleset_path
-
 from offtui.engine import (
     Evidence,
     RuleDoc,
@@ -15,6 +13,7 @@ from offtui.engine import (
     passed,
 )
 from offtui.model import Snapshot
+from offtui.rules._misc_helpers import flowtable_text, ruleset_path
 
 RULE = RuleInfo(
     id="ingress-chain-priority-vs-flowtable",

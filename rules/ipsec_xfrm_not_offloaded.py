@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from offtui.rules._net_helpers import conntrack_source, flow_bytes, flow_text, human_bytes
-
 from offtui.engine import (
     Evidence,
     RuleDoc,
@@ -15,6 +13,7 @@ from offtui.engine import (
     passed,
 )
 from offtui.model import Snapshot
+from offtui.rules._net_helpers import conntrack_source, flow_bytes, flow_text, human_bytes
 
 #: IKE daemons (strongSwan charon, libreswan pluto, OpenIKED iked, racoon).
 IKE_DAEMONS = ("charon", "charon-systemd", "starter", "pluto", "iked", "racoon")

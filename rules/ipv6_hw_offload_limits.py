@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from offtui.rules._hw_helpers import FIREWALL, ct_source, hw_offload, ruleset_path
-
 from offtui.engine import (
     Evidence,
     RuleDoc,
@@ -17,6 +15,7 @@ from offtui.engine import (
 )
 from offtui.model import OffloadState, Snapshot
 from offtui.parsers.uci import uci_bool
+from offtui.rules._hw_helpers import FIREWALL, ct_source, hw_offload, ruleset_path
 
 RULE = RuleInfo(
     id="ipv6-hw-offload-limits",

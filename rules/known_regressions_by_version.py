@@ -5,14 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from offtui.rules._misc_helpers import (
-    MULTICAST_PROXY_CONFIGS,
-    MULTICAST_PROXY_PROCESSES,
-    hw_offload_selected,
-    kernel_build_month,
-    kernel_version,
-)
-
 from offtui.engine import (
     Evidence,
     RuleDoc,
@@ -25,6 +17,13 @@ from offtui.engine import (
     skipped,
 )
 from offtui.model import Snapshot
+from offtui.rules._misc_helpers import (
+    MULTICAST_PROXY_CONFIGS,
+    MULTICAST_PROXY_PROCESSES,
+    hw_offload_selected,
+    kernel_build_month,
+    kernel_version,
+)
 
 SWITCH_TO_SFO = (
     "uci set firewall.@defaults[0].flow_offloading='1'\n"

@@ -2,14 +2,6 @@
 
 from __future__ import annotations
 
-from offtui.rules._net_helpers import (
-    conntrack_source,
-    flow_bytes,
-    flow_text,
-    has_byte_counters,
-    human_bytes,
-)
-
 from offtui.engine import (
     Evidence,
     RuleDoc,
@@ -22,6 +14,13 @@ from offtui.engine import (
     skipped,
 )
 from offtui.model import Flow, Snapshot
+from offtui.rules._net_helpers import (
+    conntrack_source,
+    flow_bytes,
+    flow_text,
+    has_byte_counters,
+    human_bytes,
+)
 from offtui.topology import flow_path
 
 #: Share of conntrack bytes (and a floor) above which router-terminated traffic is "the load".

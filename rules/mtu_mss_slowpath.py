@@ -2,14 +2,6 @@
 
 from __future__ import annotations
 
-from offtui.rules._net_helpers import (
-    INET_FAMILIES,
-    active_flowtables,
-    covered,
-    netifd_interfaces,
-    ruleset_source,
-)
-
 from offtui.engine import (
     Evidence,
     RuleDoc,
@@ -22,6 +14,13 @@ from offtui.engine import (
 )
 from offtui.model import Snapshot
 from offtui.parsers.nft_common import chains_reachable_from_hook
+from offtui.rules._net_helpers import (
+    INET_FAMILIES,
+    active_flowtables,
+    covered,
+    netifd_interfaces,
+    ruleset_source,
+)
 
 #: Default MTU netifd gives a tunnel proto when the interface sets none.
 PROTO_MTU = {"pppoe": 1492, "wireguard": 1420, "l2tp": 1450, "gre": 1476}

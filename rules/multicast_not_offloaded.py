@@ -2,16 +2,6 @@
 
 from __future__ import annotations
 
-from offtui.rules._misc_helpers import (
-    MULTICAST_PROXY_CONFIGS,
-    MULTICAST_PROXY_PROCESSES,
-    conntrack_path,
-    flowtable_text,
-    hw_offload_selected,
-    multicast_flows,
-    ruleset_path,
-)
-
 from offtui.engine import (
     Evidence,
     RuleDoc,
@@ -25,6 +15,15 @@ from offtui.engine import (
 )
 from offtui.model import Snapshot
 from offtui.parsers.uci import uci_bool
+from offtui.rules._misc_helpers import (
+    MULTICAST_PROXY_CONFIGS,
+    MULTICAST_PROXY_PROCESSES,
+    conntrack_path,
+    flowtable_text,
+    hw_offload_selected,
+    multicast_flows,
+    ruleset_path,
+)
 
 RULE = RuleInfo(
     id="multicast-not-offloaded",

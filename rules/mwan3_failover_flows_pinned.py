@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from offtui.rules._net_helpers import active_flowtables, ruleset_source, source_missing
-
 from offtui.engine import (
     Evidence,
     RuleDoc,
@@ -17,6 +15,7 @@ from offtui.engine import (
 )
 from offtui.model import Snapshot
 from offtui.parsers.uci import uci_bool
+from offtui.rules._net_helpers import active_flowtables, ruleset_source, source_missing
 
 RULE = RuleInfo(
     id="mwan3-failover-flows-pinned",

@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-from offtui.rules._net_helpers import (
-    INET_FAMILIES,
-    active_flowtables,
-    flow_add_rules,
-    rule_evidence_source,
-)
-
 from offtui.engine import (
     Evidence,
     RuleDoc,
@@ -21,6 +14,12 @@ from offtui.engine import (
 )
 from offtui.model import Rule, Snapshot
 from offtui.parsers.nft_common import chains_reachable_from_hook
+from offtui.rules._net_helpers import (
+    INET_FAMILIES,
+    active_flowtables,
+    flow_add_rules,
+    rule_evidence_source,
+)
 
 #: Hooks whose chains offloaded packets skip: they leave from the ingress hook.
 BYPASSED_HOOKS = ("prerouting", "forward", "postrouting")

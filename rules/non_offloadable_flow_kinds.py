@@ -2,16 +2,6 @@
 
 from __future__ import annotations
 
-from offtui.rules._net_helpers import (
-    conntrack_source,
-    flow_bytes,
-    flow_text,
-    has_byte_counters,
-    human_bytes,
-    is_forwardable_address,
-    kernel_version,
-)
-
 from offtui.engine import (
     Evidence,
     RuleDoc,
@@ -24,6 +14,15 @@ from offtui.engine import (
     skipped,
 )
 from offtui.model import Flow, Snapshot
+from offtui.rules._net_helpers import (
+    conntrack_source,
+    flow_bytes,
+    flow_text,
+    has_byte_counters,
+    human_bytes,
+    is_forwardable_address,
+    kernel_version,
+)
 from offtui.topology import flow_path
 
 MIN_SHARE = 0.10

@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+from offtui.engine import (
+    Evidence,
+    RuleDoc,
+    RuleInfo,
+    RuleResult,
+    Severity,
+    finding,
+    found,
+    passed,
+    skipped,
+)
+from offtui.model import OffloadState, Snapshot
 from offtui.rules._hw_helpers import (
     br_netfilter,
     bridge_ports,
@@ -15,19 +27,6 @@ from offtui.rules._hw_helpers import (
 from offtui.rules._hw_helpers import (
     bridges as all_bridges,
 )
-
-from offtui.engine import (
-    Evidence,
-    RuleDoc,
-    RuleInfo,
-    RuleResult,
-    Severity,
-    finding,
-    found,
-    passed,
-    skipped,
-)
-from offtui.model import OffloadState, Snapshot
 
 #: A forward-hook counter at or above this share of the flows' packets means the packets
 #: still cross the forward hook. A working fast path lets only the first packets of each

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from itertools import combinations
 
-from offtui.rules._misc_helpers import ruleset_path
-
 from offtui.engine import Evidence, RuleDoc, RuleInfo, RuleResult, Severity, finding, found, passed
 from offtui.model import Flowtable, Snapshot
+from offtui.rules._misc_helpers import ruleset_path
 
 RULE = RuleInfo(
     id="overlapping-flowtables",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from offtui.rules._net_helpers import active_flowtables, rule_evidence_source, ruleset_source
-
 from offtui.engine import (
     Evidence,
     RuleDoc,
@@ -15,6 +13,7 @@ from offtui.engine import (
     passed,
 )
 from offtui.model import Snapshot
+from offtui.rules._net_helpers import active_flowtables, rule_evidence_source, ruleset_source
 
 NAT_WORDS = ("masquerade", "snat", "dnat")
 

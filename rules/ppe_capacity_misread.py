@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from offtui.rules._hw_helpers import ct_source, offload_counts, ppe_fill
-
 from offtui.engine import (
     Evidence,
     RuleDoc,
@@ -15,6 +13,7 @@ from offtui.engine import (
     passed,
 )
 from offtui.model import Snapshot
+from offtui.rules._hw_helpers import ct_source, offload_counts, ppe_fill
 
 RULE = RuleInfo(
     id="ppe-capacity-misread",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from offtui.rules._hw_helpers import ct_source, hw_offload, offload_counts, ppe_fill
-
 from offtui.engine import (
     Evidence,
     RuleDoc,
@@ -17,6 +15,7 @@ from offtui.engine import (
 )
 from offtui.model import Snapshot
 from offtui.parsers.ppe import decode_ib1
+from offtui.rules._hw_helpers import ct_source, hw_offload, offload_counts, ppe_fill
 
 RULE = RuleInfo(
     id="ppe-low-rate-flows-stay-unbound",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from offtui.rules._net_helpers import kernel_version, ruleset_source
-
 from offtui.engine import (
     Evidence,
     RuleDoc,
@@ -17,6 +15,7 @@ from offtui.engine import (
 )
 from offtui.model import Flowtable, Snapshot
 from offtui.parsers.uci import network_devices
+from offtui.rules._net_helpers import kernel_version, ruleset_source
 from offtui.topology import lower_devices
 
 RULE = RuleInfo(

@@ -5,15 +5,6 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from offtui.rules._net_helpers import (
-    INET_FAMILIES,
-    conntrack_source,
-    flow_bytes,
-    flow_text,
-    is_offloaded,
-    rule_evidence_source,
-)
-
 from offtui.engine import (
     Evidence,
     RuleDoc,
@@ -26,6 +17,14 @@ from offtui.engine import (
 )
 from offtui.model import Chain, Flow, Rule, Ruleset, Snapshot
 from offtui.parsers.nft_common import unquote
+from offtui.rules._net_helpers import (
+    INET_FAMILIES,
+    conntrack_source,
+    flow_bytes,
+    flow_text,
+    is_offloaded,
+    rule_evidence_source,
+)
 from offtui.topology import flow_path
 
 RULE = RuleInfo(

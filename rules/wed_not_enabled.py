@@ -2,15 +2,6 @@
 
 from __future__ import annotations
 
-from offtui.rules._hw_helpers import (
-    WED_SOCS,
-    WED_TARGETS,
-    hw_offload,
-    soc_evidence,
-    wed_state,
-    x86_host,
-)
-
 from offtui.engine import (
     Evidence,
     RuleDoc,
@@ -23,6 +14,14 @@ from offtui.engine import (
     skipped,
 )
 from offtui.model import Snapshot
+from offtui.rules._hw_helpers import (
+    WED_SOCS,
+    WED_TARGETS,
+    hw_offload,
+    soc_evidence,
+    wed_state,
+    x86_host,
+)
 
 RULE = RuleInfo(
     id="wed-not-enabled",

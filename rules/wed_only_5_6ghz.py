@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from offtui.rules._hw_helpers import WIRELESS, radios, wed_state
-
 from offtui.engine import (
     Evidence,
     RuleDoc,
@@ -18,6 +16,7 @@ from offtui.engine import (
     skipped,
 )
 from offtui.model import Snapshot
+from offtui.rules._hw_helpers import WIRELESS, radios, wed_state
 
 _ATTACH = re.compile(r"attaching wed device (\d+)")
 

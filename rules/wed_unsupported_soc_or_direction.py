@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from offtui.rules._hw_helpers import radios, soc_evidence, x86_host
-
 from offtui.engine import (
     RuleDoc,
     RuleInfo,
@@ -15,6 +13,7 @@ from offtui.engine import (
     skipped,
 )
 from offtui.model import Snapshot
+from offtui.rules._hw_helpers import radios, soc_evidence, x86_host
 
 #: MediaTek SoCs with a frame engine (PPE) but no WED at all.
 NO_WED = ("mt7620", "mt7621", "mt7628")

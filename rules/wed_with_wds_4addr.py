@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from offtui.rules._hw_helpers import WIRELESS, radios, wed_state
-
 from offtui.engine import (
     Evidence,
     RuleDoc,
@@ -17,6 +15,7 @@ from offtui.engine import (
 )
 from offtui.model import Snapshot
 from offtui.parsers.uci import uci_bool
+from offtui.rules._hw_helpers import WIRELESS, radios, wed_state
 
 RULE = RuleInfo(
     id="wed-with-wds-4addr",

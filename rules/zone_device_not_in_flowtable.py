@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+from offtui.engine import (
+    Evidence,
+    RuleDoc,
+    RuleInfo,
+    RuleResult,
+    Severity,
+    finding,
+    found,
+    passed,
+    skipped,
+)
+from offtui.model import Snapshot
 from offtui.rules._net_helpers import (
     active_flowtables,
     conntrack_source,
@@ -15,19 +27,6 @@ from offtui.rules._net_helpers import (
     ruleset_source,
     slow_path_counters,
 )
-
-from offtui.engine import (
-    Evidence,
-    RuleDoc,
-    RuleInfo,
-    RuleResult,
-    Severity,
-    finding,
-    found,
-    passed,
-    skipped,
-)
-from offtui.model import Snapshot
 
 RULE = RuleInfo(
     id="zone-device-not-in-flowtable",

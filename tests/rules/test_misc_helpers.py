@@ -6,6 +6,7 @@ import calendar
 
 from hypothesis import given
 from hypothesis import strategies as st
+
 from offtui.rules._misc_helpers import (
     is_routable_multicast,
     kernel_build_month,
