@@ -28,8 +28,8 @@ RULE = RuleInfo(
     doc=RuleDoc(
         what=(
             "A flowtable in use whose text listing has no `counter` line (custom nft tables, "
-            "fw4 before 04a06bd of 2023-03-23). An error when nlbwmon, luci-statistics or "
-            "another conntrack-accounting tool is configured or running. firewalld's "
+            "fw4 before 04a06bd of 2023-03-23). A warning when nlbwmon, luci-statistics or "
+            "another conntrack-accounting tool is configured or running, information otherwise. firewalld's "
             "flowtable, which never has a counter, is left to "
             "`firewalld-flowtable-sw-only-no-counter` unless such a tool is present."
         ),
@@ -123,7 +123,7 @@ def check(snap: Snapshot) -> RuleResult:
                 ev,
                 f"nft add flowtable {ft.family} {ft.table} {ft.name} '{{ counter; }}'\n"
                 + RULE.doc.fix,
-                severity=Severity.ERROR if consumers else None,
+                severity=None if consumers else Severity.INFO,
                 subject=f"{ft.table}/{ft.name}",
                 impact=float(offl or 1),
             )
