@@ -29,7 +29,8 @@ RULE = RuleInfo(
         what=(
             "A flowtable in use whose text listing has no `counter` line (custom nft tables, "
             "fw4 before 04a06bd of 2023-03-23). A warning when nlbwmon, luci-statistics or "
-            "another conntrack-accounting tool is configured or running, information otherwise. firewalld's "
+            "another conntrack-accounting tool is configured or running, information "
+            "otherwise. firewalld's "
             "flowtable, which never has a counter, is left to "
             "`firewalld-flowtable-sw-only-no-counter` unless such a tool is present."
         ),
