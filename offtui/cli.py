@@ -67,13 +67,23 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 
     with open_target(args.target, progress=True) as cap:
         snap = build_snapshot(cap)
+        local = args.target in (None, "local")
+        manifest = cap.manifest or {}
+        capture = {
+            "origin": "this host" if local else cap.origin,
+            "collector": manifest.get("collector"),
+            "redacted": cap.redacted,
+            "bundle": bool(manifest.get("bundle")),
+        }
+        line = None if local else f"{cap.origin}: {cap.describe()}"
     report = run_rules(snap)
     if args.format == "json":
-        sys.stdout.write(json.dumps(document(snap, report), indent=2, default=str) + "\n")
+        doc = document(snap, report, capture)
+        sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
     elif args.format == "markdown":
-        sys.stdout.write(render_markdown(snap, report))
+        sys.stdout.write(render_markdown(snap, report, line))
     else:
-        sys.stdout.write(render_text(snap, report))
+        sys.stdout.write(render_text(snap, report, line))
     threshold = FAIL_RANKS[args.fail_on]
     return 1 if any(f.severity.rank >= threshold for f in report.findings) else 0
 

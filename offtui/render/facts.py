@@ -197,12 +197,13 @@ def finding_dict(f: Finding) -> dict:
     }
 
 
-def document(snap: Snapshot, report: Report) -> dict:
+def document(snap: Snapshot, report: Report, capture: dict | None = None) -> dict:
     """The whole ``diagnose --format json`` document."""
     return {
         "schema": "offtui-diagnose",
         "schema_version": SCHEMA_VERSION,
         "offtui_version": __version__,
+        "capture": capture,
         "facts": facts(snap),
         "findings": [finding_dict(f) for f in report.findings],
         "skipped": [{"id": r.rule.id, "reason": r.reason} for r in report.skipped],

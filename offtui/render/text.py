@@ -157,8 +157,10 @@ def source_problems(snap: Snapshot) -> list[str]:
     return out
 
 
-def render_text(snap: Snapshot, report: Report) -> str:
+def render_text(snap: Snapshot, report: Report, capture_line: str | None = None) -> str:
     out = [f"offtui diagnose - {_when(snap.time)}"]
+    if capture_line:
+        out += _wrap("Capture", capture_line)
     for label, value in summary_lines(snap):
         out += _wrap(label, value)
     findings = report.findings
@@ -188,10 +190,12 @@ def render_text(snap: Snapshot, report: Report) -> str:
     return "\n".join(out) + "\n"
 
 
-def render_markdown(snap: Snapshot, report: Report) -> str:
+def render_markdown(snap: Snapshot, report: Report, capture_line: str | None = None) -> str:
     out = [f"### offtui diagnose ({_when(snap.time)})", ""]
     out.append("| | |")
     out.append("|---|---|")
+    if capture_line:
+        out.append(f"| **Capture** | {capture_line.replace('|', '/')} |")
     for label, value in summary_lines(snap):
         out.append(f"| **{label}** | {value.replace('|', '/')} |")
     out.append("")
