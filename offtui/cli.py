@@ -17,7 +17,7 @@ from pathlib import Path
 
 from offtui import __version__
 
-SUBCOMMANDS = ("diagnose", "collect", "rules", "explain", "explain-flow", "bundle")
+SUBCOMMANDS = ("diagnose", "collect", "rules", "explain", "explain-flow", "bundle", "offload")
 FAIL_RANKS = {"error": 3, "warning": 2, "info": 1, "never": 99}
 
 
@@ -265,6 +265,10 @@ def build_parser() -> argparse.ArgumentParser:
     from offtui.bundle.command import add_parser as add_bundle_parser
 
     add_bundle_parser(sub)
+
+    from offtui.wizard.command import add_parser as add_offload_parser
+
+    add_offload_parser(sub)
     return p
 
 
