@@ -76,6 +76,8 @@ class Frame:
     rules_pending: bool = False
     #: The user asked for this frame (``r``): everything is read and shown again.
     forced: bool = False
+    #: A replayed capture that was redacted (a support bundle): say so in the header.
+    redacted: bool = False
 
     @property
     def capture_time(self) -> float | None:
@@ -150,6 +152,7 @@ class ReplaySource:
                 seq=1,
                 collect_s=time.monotonic() - t0,
                 origin=self.origin,
+                redacted=self.cap.redacted,
             )
         return self._frame
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from functools import partial
+from pathlib import Path
 from typing import ClassVar, Protocol
 
 from textual.app import App, SystemCommand
@@ -76,6 +77,7 @@ class OfftuiApp(App):
         Binding("question_mark,f1", "mode('help')", "Help", key_display="?"),
         Binding("space", "pause", "Pause"),
         Binding("r", "refresh", "Refresh"),
+        Binding("b", "bundle", "Bundle"),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -225,6 +227,45 @@ class OfftuiApp(App):
             self._timer.stop()
         self._collect(full=True)
 
+    def action_bundle(self) -> None:
+        """Write a redacted support bundle of what is on screen (in a worker thread)."""
+        if getattr(self, "_bundling", False):
+            self.notify("a bundle is already being written", timeout=3)
+            return
+        self._bundling = True
+        self.notify("writing a redacted bundle...", timeout=3)
+        self.run_worker(self._write_bundle, thread=True, group="bundle", exit_on_error=False)
+
+    def _write_bundle(self) -> None:
+        import tempfile
+
+        from offtui.bundle.export import BundleError, make_bundle
+
+        host = "host"
+        if self.view is not None:
+            host = self.view.frame.snapshot.host or host
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(self.clock()))
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in host)[:40] or "host"
+        out = Path.cwd() / f"offtui-bundle-{safe}-{stamp}.tar.gz"
+        try:
+            cap = getattr(self.source, "cap", None)
+            if cap is not None:
+                res = make_bundle(cap, out)
+            else:
+                from offtui.sources.local import collect_local
+
+                with tempfile.TemporaryDirectory(prefix="offtui-bundle-") as tmp:
+                    collect_local(tmp)
+                    res = make_bundle(Path(tmp), out)
+            msg = f"bundle written: {res.path} ({res.size_bytes // 1024} KiB, redacted)"
+            self.call_from_thread(self.notify, msg, timeout=15)
+        except (BundleError, OSError) as exc:
+            self.call_from_thread(
+                self.notify, f"bundle failed: {exc}", severity="error", timeout=15
+            )
+        finally:
+            self._bundling = False
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for key, mode, label in (*SCREENS_BY_KEY, ("?", "help", "Help")):
@@ -233,6 +274,11 @@ class OfftuiApp(App):
                 f"show the {label} screen (key {key})",
                 partial(self.action_mode, mode),
             )
+        yield SystemCommand(
+            "bundle: write a redacted support bundle",
+            "a .tar.gz to send to support, in the current folder (b)",
+            self.action_bundle,
+        )
         if self.source.live:
             yield SystemCommand(
                 "live: pause / resume", "stop or restart refreshing (space)", self.action_pause

@@ -107,7 +107,9 @@ class HeaderInfo:
     data: str  # "live, 0.4s old" / "capture of 2026-... (replay, read-only)"
 
 
-def header_info(snap: Snapshot, live: bool, now: float, paused: bool = False) -> HeaderInfo:
+def header_info(
+    snap: Snapshot, live: bool, now: float, paused: bool = False, redacted: bool = False
+) -> HeaderInfo:
     support = ""
     if snap.flowtable_support is False:
         support = "no flowtable support in this kernel: " + snap.flowtable_support_reason
@@ -117,6 +119,8 @@ def header_info(snap: Snapshot, live: bool, now: float, paused: bool = False) ->
             data += f", data {age(now - snap.time)} old"
     else:
         data = f"capture of {when(snap.time)}, read-only"
+        if redacted:
+            data += ", redacted"
     return HeaderInfo(
         host=snap.host or snap.system.hostname or "unknown host",
         kernel=snap.system.kernel or "kernel ?",

@@ -223,3 +223,37 @@ async def test_replay_is_read_only() -> None:
         await pilot.pause(0.3)
         assert app.view.frame.seq == seq and not app.paused
         assert "read-only" in str(app.screen.query_one("HeaderBar").render())
+
+
+def test_bundle_key_writes_a_redacted_bundle_that_opens_read_only(tmp_path, monkeypatch) -> None:
+    """`b` on a replayed capture writes a redacted bundle; the bundle opens with that said."""
+    import tarfile
+
+    from offtui.sources.live import ReplaySource
+
+    monkeypatch.chdir(tmp_path)
+
+    async def write() -> None:
+        app = make_app("routed-sfo")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for_frame(pilot)
+            await pilot.press("b")
+            deadline = time.monotonic() + 60
+            while not list(tmp_path.glob("offtui-bundle-*.tar.gz")):
+                assert time.monotonic() < deadline, "no bundle written"
+                await pilot.pause(0.1)
+            await pilot.pause(0.2)
+
+    asyncio.run(write())
+    bundle = next(tmp_path.glob("offtui-bundle-*.tar.gz"))
+    assert tarfile.is_tarfile(bundle)
+
+    async def view() -> None:
+        app = OfftuiApp(ReplaySource(str(bundle)), clock=lambda: FROZEN)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for_frame(pilot)
+            assert app.view.frame.redacted is True
+            header = " ".join(str(w.render()) for w in app.screen.query(Static))
+            assert "read-only, redacted" in header
+
+    asyncio.run(view())
