@@ -26,35 +26,17 @@ from offtui.model import (
 from offtui.parsers.nft_common import chains_reachable_from_hook
 from offtui.parsers.ppe import guess_ppe_v2
 from offtui.parsers.uci import uci_bool
+
+# Re-exported for the rules of this group (the one definition is in _evidence).
+from offtui.rules._evidence import conntrack_path as ct_source
+from offtui.rules._evidence import rule_line as rule_line
+from offtui.rules._evidence import rules_source as ruleset_path  # noqa: F401
 from offtui.topology import route_device
 
 RULESET = "commands/nft_list_ruleset"
 FIREWALL = "etc/config/firewall"
 WIRELESS = "etc/config/wireless"
 SQM = "etc/config/sqm"
-
-
-def ct_source(snap: Snapshot) -> str:
-    """Capture path of the conntrack listing the snapshot was built from."""
-    if snap.conntrack is None:
-        return "proc/net/nf_conntrack"
-    return {
-        "proc": "proc/net/nf_conntrack",
-        "conntrack -L": "commands/conntrack_-L",
-        "netlink": "netlink/conntrack_-L",
-    }.get(snap.conntrack.source, "proc/net/nf_conntrack")
-
-
-def ruleset_path(snap: Snapshot) -> str:
-    """Capture path the ruleset's rules were read from (the JSON wins when both exist)."""
-    if snap.ruleset is not None and snap.ruleset.source.startswith("json"):
-        return "commands/nft_-j_list_ruleset"
-    return RULESET
-
-
-def rule_line(snap: Snapshot, line_no: int | None) -> int | None:
-    """A rule's line number, only when it is a line of the text listing."""
-    return line_no if ruleset_path(snap) == RULESET else None
 
 
 def ps_path(snap: Snapshot) -> str:

@@ -10,37 +10,16 @@ import re
 
 from offtui.model import Flow, Flowtable, Rule, Snapshot
 
+# Re-exported for the rules of this group (the one definition is in _evidence).
+from offtui.rules._evidence import conntrack_path as conntrack_path
+from offtui.rules._evidence import flowtable_source as ruleset_path  # noqa: F401
+from offtui.rules._evidence import kernel_version as kernel_version
+from offtui.rules._evidence import rules_source as rule_path  # noqa: F401
+
 #: UCI packages read from ``/etc/config/<name>`` that configure a multicast proxy.
 MULTICAST_PROXY_CONFIGS = ("igmpproxy", "omcproxy", "mcproxy")
 #: Daemons that forward multicast (process names as ``ps`` shows them).
 MULTICAST_PROXY_PROCESSES = ("igmpproxy", "omcproxy", "mcproxy", "smcroute", "pimd", "udpxy")
-
-
-def ruleset_path(snap: Snapshot) -> str:
-    """The capture path the ruleset was read from, for evidence (text listing preferred)."""
-    rs = snap.ruleset
-    if rs is not None and rs.source == "json":
-        return "commands/nft_-j_list_ruleset"
-    return "commands/nft_list_ruleset"
-
-
-def rule_path(snap: Snapshot) -> str:
-    """The capture path a rule's ``line_no`` refers to.
-
-    When both listings were read, rules come from the JSON (nft_merge: JSON is the structure),
-    so their line numbers are the JSON file's, whatever the flowtables' facts.
-    """
-    rs = snap.ruleset
-    if rs is not None and "json" in rs.source:
-        return "commands/nft_-j_list_ruleset"
-    return "commands/nft_list_ruleset"
-
-
-def conntrack_path(snap: Snapshot) -> str:
-    ct = snap.conntrack
-    if ct is not None and ct.source == "proc":
-        return "proc/net/nf_conntrack"
-    return "commands/conntrack_-L"
 
 
 def flowtable_text(ft: Flowtable) -> str:
@@ -97,16 +76,6 @@ def hw_offload_selected(snap: Snapshot) -> bool:
         return True
     fw4 = snap.settings.fw4
     return bool(fw4 is not None and fw4.flow_offloading and fw4.flow_offloading_hw)
-
-
-def kernel_version(release: str | None) -> tuple[int, ...] | None:
-    """``"5.15.60"`` from ``"5.15.60-..."`` as a tuple; None when unreadable."""
-    if not release:
-        return None
-    m = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", release)
-    if not m:
-        return None
-    return tuple(int(g) for g in m.groups() if g is not None)
 
 
 _MONTHS = {

@@ -13,6 +13,12 @@ from dataclasses import dataclass
 from offtui.model import Chain, Flow, Flowtable, OffloadState, Rule, Snapshot, SourceState
 from offtui.parsers.nft_common import chains_reachable_from_hook
 from offtui.parsers.uci import NetInterface, network_devices
+
+# Re-exported for the rules of this group (the one definition is in _evidence).
+from offtui.rules._evidence import conntrack_path as conntrack_source  # noqa: F401
+from offtui.rules._evidence import flowtable_source as ruleset_source  # noqa: F401
+from offtui.rules._evidence import kernel_version as _kernel_version
+from offtui.rules._evidence import rule_evidence_source as rule_evidence_source
 from offtui.topology import flow_path, flowtables_covering
 
 #: nft's families whose forward hook can run ``flow add`` (bridge and netdev cannot).
@@ -23,38 +29,10 @@ INET_FAMILIES = frozenset({"inet", "ip", "ip6"})
 WIFI_NAME_RE = re.compile(r"^(phy\d+-(ap|sta|mesh)\d+|wlan\d+(-\d+)?|rai?\d+|rax\d+|ath\d+)$")
 
 
-def ruleset_source(snap: Snapshot) -> str:
-    """Capture path to name in evidence for a ruleset fact."""
-    src = snap.ruleset.source if snap.ruleset else ""
-    return "commands/nft_list_ruleset" if "text" in src else "commands/nft_-j_list_ruleset"
-
-
-def rule_evidence_source(snap: Snapshot, rule: Rule) -> tuple[str, int | None]:
-    """Where a rule's values (counters) were read, and its line number when that is meaningful.
-
-    With both listings the JSON gives the rules (the text only completes flowtables), and a
-    JSON document has no useful line numbers.
-    """
-    src = snap.ruleset.source if snap.ruleset else ""
-    if "json" in src:
-        return "commands/nft_-j_list_ruleset", None
-    return "commands/nft_list_ruleset", rule.line_no
-
-
 def source_missing(snap: Snapshot, name: str) -> bool:
     """True when the collector looked for ``name`` and the host does not have it."""
     st = snap.source(name)
     return st is not None and st.state == SourceState.MISSING
-
-
-def conntrack_source(snap: Snapshot) -> str:
-    """Capture path to name in evidence for a conntrack fact."""
-    kind = snap.conntrack.source if snap.conntrack else "proc"
-    return {
-        "proc": "proc/net/nf_conntrack",
-        "conntrack -L": "commands/conntrack_-L",
-        "netlink": "netlink/conntrack_-L",
-    }.get(kind, "proc/net/nf_conntrack")
 
 
 def is_offloaded(flow: Flow) -> bool:
@@ -196,8 +174,9 @@ def zone_l3_devices(snap: Snapshot, networks: list[str]) -> list[str]:
 
 
 def kernel_version(snap: Snapshot) -> tuple[int, int] | None:
-    m = re.match(r"(\d+)\.(\d+)", snap.system.kernel or "")
-    return (int(m.group(1)), int(m.group(2))) if m else None
+    """(major, minor) of the snapshot's kernel."""
+    v = _kernel_version(snap.system.kernel)
+    return (v[0], v[1]) if v else None
 
 
 def human_bytes(n: int) -> str:
