@@ -25,6 +25,51 @@ class UsageError(Exception):
     """Bad usage or an unreadable target: one line for the user, exit 2."""
 
 
+#: ssh options (-i, -J, -o, -F) from the command line; None: $OFFTUI_SSH_OPTIONS only.
+SSH_OPTIONS = None
+
+
+def _remote(target: str):  # -> SshTarget | None
+    """The SSH target TARGET names (``ssh://...`` or an ssh_config alias), else None."""
+    from offtui.sources.ssh import SshError, resolve_target
+
+    try:
+        return resolve_target(target)
+    except SshError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def add_ssh_arguments(p: argparse.ArgumentParser) -> None:
+    """``-i``, ``-J``, ``--ssh-option`` (ssh's ``-o``) and ``-F``, passed to the ssh client."""
+    g = p.add_argument_group("SSH targets (passed to the system ssh client)")
+    g.add_argument("-i", dest="ssh_identity", action="append", metavar="KEY", default=[])
+    g.add_argument("-J", dest="ssh_jump", metavar="JUMP_HOST")
+    g.add_argument(
+        "--ssh-option",
+        dest="ssh_option",
+        action="append",
+        metavar="OPT",
+        default=[],
+        help="an ssh -o option, e.g. 'Port=2222' (repeatable)",
+    )
+    g.add_argument("-F", dest="ssh_config", metavar="SSH_CONFIG")
+
+
+def _ssh_options(args: argparse.Namespace):  # -> SshOptions | None
+    if not any(
+        getattr(args, k, None) for k in ("ssh_identity", "ssh_jump", "ssh_option", "ssh_config")
+    ):
+        return None
+    from offtui.sources.ssh import SshOptions
+
+    o = SshOptions.from_env()
+    o.identity += args.ssh_identity or []
+    o.jump = args.ssh_jump or o.jump
+    o.options += args.ssh_option or []
+    o.config = args.ssh_config or o.config
+    return o
+
+
 @contextlib.contextmanager
 def open_target(target: str | None, progress: bool = False) -> Iterator:
     """Yield a Capture for TARGET: this host (collected now), or a capture dir / archive."""
@@ -47,8 +92,26 @@ def open_target(target: str | None, progress: bool = False) -> Iterator:
             cap = Capture.open(tmp)
             yield cap
         return
+    remote = _remote(target)
+    if remote is not None:
+        from offtui.sources.ssh import SshError, collect_ssh
+
+        with tempfile.TemporaryDirectory(prefix="offtui-ssh-") as tmp:
+            if progress and sys.stderr.isatty():
+                sys.stderr.write(f"\rcollecting {remote} ...")
+                sys.stderr.flush()
+            try:
+                collect_ssh(remote, tmp, SSH_OPTIONS)
+            except SshError as exc:
+                raise UsageError(str(exc)) from exc
+            finally:
+                if progress and sys.stderr.isatty():
+                    sys.stderr.write("\r" + " " * 72 + "\r")
+            cap = Capture.open(tmp)
+            yield cap
+        return
     if "://" in target:
-        raise UsageError(f"{target}: remote targets are not supported by this version yet")
+        raise UsageError(f"{target}: only ssh:// remote targets are supported")
     try:
         cap = Capture.open(target)
     except CaptureError as exc:
@@ -227,7 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="offtui",
         description="See, diagnose and fix Linux flow offloading.",
-        epilog="TARGET: omitted or 'local' for this host, or a capture directory / .tar.gz",
+        epilog="TARGET: omitted or 'local' for this host, a capture directory / .tar.gz, or "
+        "ssh://[user@]host[:port] (or an ssh_config Host alias) for a remote router",
     )
     p.add_argument("--version", action="version", version=f"offtui {__version__}")
     sub = p.add_subparsers(dest="command")
@@ -265,6 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
     from offtui.bundle.command import add_parser as add_bundle_parser
 
     add_bundle_parser(sub)
+    for name in ("diagnose", "collect", "explain-flow", "bundle"):
+        add_ssh_arguments(sub.choices[name])
 
     from offtui.wizard.command import add_parser as add_offload_parser
 
@@ -278,6 +344,7 @@ def view_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("target", nargs="?", metavar="TARGET")
     p.add_argument("--interval", type=float, default=1.0, help="refresh interval in seconds")
+    add_ssh_arguments(p)
     p.add_argument(
         "--demo",
         metavar="NAME",
@@ -296,6 +363,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             args = view_parser().parse_args(argv)
             args.func = cmd_view
+        global SSH_OPTIONS
+        SSH_OPTIONS = _ssh_options(args)
         return args.func(args)
     except UsageError as exc:
         print(f"offtui: {exc}", file=sys.stderr)

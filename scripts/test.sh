@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(nftables conntrack iproute2 busybox-static dash socat procps kmod)
+SYSTEM_PACKAGES=(nftables conntrack iproute2 busybox-static dash socat procps kmod openssh-client openssh-server htop util-linux)
 
 missing=()
 for p in "${SYSTEM_PACKAGES[@]}"; do

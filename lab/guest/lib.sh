@@ -179,6 +179,11 @@ start_ssh() {
     $IP addr add 192.168.100.15/24 dev eth0
     DB=$(command -v dropbear || echo /usr/sbin/dropbear)
     KEY=/etc/dropbear/dropbear_ed25519_host_key
+    if [ ! -x "$DB" ] && [ -x /lab/dropbear/dropbear ]; then
+        # the firewalld rootfs: dropbear brought along from the initramfs by /lab/init
+        DB="env LD_LIBRARY_PATH=/lab/dropbear /lab/dropbear/dropbear"
+        KEY=/lab/dropbear/dropbear_ed25519_host_key
+    fi
     [ -f $KEY ] || { mkdir -p /etc/dropbear; dropbearkey -t ed25519 -f $KEY >/dev/null 2>&1; }
     $DB -E -s -p 22 -r $KEY 2>>/run/lab/dropbear.log
     log "dropbear started (eth0 192.168.100.15, management only)"

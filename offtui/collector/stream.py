@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,13 @@ _STATUS = {
     "missing": "missing",
     "permission-denied": "permission denied",
     "failed": "failed",
+    # live mode only: the bytes are those sent last time for this name (the reader fills
+    # them in; see offtui/collector/livestream.py)
+    "unchanged": "unchanged",
 }
+#: A gzipped source never inflates beyond this (a conntrack table of a million flows is
+#: about 150 MB).
+MAX_INFLATED = 512 * 1024 * 1024
 _NAME_PART = re.compile(r"[A-Za-z0-9._,:@+=%~-]+")
 MAX_NAME = 1024
 
@@ -64,6 +71,7 @@ class Sample:
     clock: str  # "uptime" (centiseconds) or "epoch" (whole seconds)
     at: float | None  # clock reading when the sample was taken
     epoch: int | None  # `date +%s` right after it
+    seq: int | None = None  # live mode: the request this sample answers
 
 
 @dataclass(slots=True)
@@ -182,7 +190,30 @@ def _finish(src: CollectedSource, fields: dict[str, str]) -> None:
     else:
         src.status = "failed"
         src.detail = src.detail or f"unknown status word {word[:40]!r}"
+    enc = fields.get("enc")
+    if enc is not None:
+        _decode(src, enc)
     src.complete = True
+
+
+def _decode(src: CollectedSource, enc: str) -> None:
+    """Undo the collector's ``-z`` (``enc=gzip``); a damaged body makes the source failed."""
+    if enc != "gzip":
+        src.status, src.content = "failed", b""
+        src.detail = f"unknown encoding {enc[:40]!r}"
+        return
+    d = zlib.decompressobj(wbits=31)
+    try:
+        out = d.decompress(src.content, MAX_INFLATED)
+        if d.unconsumed_tail:
+            raise ValueError(f"inflates beyond {MAX_INFLATED} bytes")
+        if not d.eof:
+            raise ValueError("gzip data cut short")
+    except (zlib.error, ValueError) as exc:
+        src.status, src.content = "failed", b""
+        src.detail = f"could not decompress ({exc})"
+        return
+    src.content = out
 
 
 def parse_stream(data: bytes) -> CollectedStream:
@@ -296,6 +327,7 @@ def parse_stream(data: bytes) -> CollectedStream:
                     clock=f.get("clock", ""),
                     at=_float(f.get("at")),
                     epoch=_int(f.get("epoch")),
+                    seq=_int(f.get("seq")),
                 )
             )
         elif kind == "done":
@@ -323,8 +355,10 @@ def parse_stream(data: bytes) -> CollectedStream:
     return out
 
 
-def manifest(stream: CollectedStream, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The ``manifest.json`` content for a stream (pure)."""
+def manifest(
+    stream: CollectedStream, extra: dict[str, Any] | None = None, *, time: float | None = None
+) -> dict[str, Any]:
+    """The ``manifest.json`` content for a stream (pure); ``time`` overrides the sample's."""
     samples = [
         {"path": f"samples/{s.name}", "time": stream.sample_time(s.name)}
         for s in stream.samples
@@ -354,7 +388,7 @@ def manifest(stream: CollectedStream, extra: dict[str, Any] | None = None) -> di
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "host": host,
-        "time": stream.sample_time("main") or stream.sample_time("0"),
+        "time": time or stream.sample_time("main") or stream.sample_time("0"),
         "offtui_version": __version__,
         "collector": stream.meta.get("collector", "sh"),
         "redacted": False,
@@ -374,7 +408,11 @@ def _no_symlink_below(root: Path, rel: str) -> bool:
 
 
 def write_capture(
-    stream: CollectedStream, dest: Path, *, extra: dict[str, Any] | None = None
+    stream: CollectedStream,
+    dest: Path,
+    *,
+    extra: dict[str, Any] | None = None,
+    time: float | None = None,
 ) -> None:
     """Write the capture layout and ``manifest.json`` under ``dest`` (created if needed).
 
@@ -408,7 +446,7 @@ def write_capture(
                 fh.write(s.content)
         except OSError as exc:
             write_problems.append(f"{rel}: {exc.strerror or exc}")
-    man = manifest(stream, extra)
+    man = manifest(stream, extra, time=time)
     if write_problems:
         man["extra"]["write_problems"] = write_problems
     mpath = root / "manifest.json"
