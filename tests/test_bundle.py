@@ -128,10 +128,21 @@ def test_cli_bundle_then_diagnose(tmp_path: Path) -> None:
     assert json.loads(d.stdout)["facts"]["conntrack"]["total"] == 12
 
 
-def test_cli_bundle_remote_target_is_not_supported(tmp_path: Path) -> None:
-    p = offtui("bundle", "ssh://root@router", "-o", str(tmp_path / "x.tar.gz"))
+def test_cli_bundle_unreachable_remote_is_one_line(tmp_path: Path) -> None:
+    """An ssh target that cannot be reached: exit 2, one line, no file left behind."""
+    # 127.0.0.1 port 1: nothing listens there (loopback only, never a real host)
+    p = offtui(
+        "bundle",
+        "ssh://root@127.0.0.1:1",
+        "-o",
+        str(tmp_path / "x.tar.gz"),
+        "--ssh-option",
+        "BatchMode=yes",
+        "--ssh-option",
+        "ConnectTimeout=5",
+    )
     assert p.returncode == 2
-    assert p.stderr.count("\n") == 1 and "not supported" in p.stderr
+    assert p.stderr.count("\n") == 1 and "127.0.0.1" in p.stderr
     assert not (tmp_path / "x.tar.gz").exists()
 
 

@@ -21,7 +21,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "target",
         nargs="?",
         metavar="TARGET",
-        help="omitted or 'local': this host; or a capture dir / .tar.gz",
+        help="omitted or 'local': this host; ssh://[user@]host[:port] or an ssh_config "
+        "alias; or a capture dir / .tar.gz",
     )
     b.add_argument("-o", "--output", required=True, metavar="FILE.tar.gz")
     b.add_argument(
@@ -65,10 +66,14 @@ def cmd_bundle(args: argparse.Namespace) -> int:
             with tempfile.TemporaryDirectory(prefix="offtui-local-") as tmp:
                 collect_local(tmp, progress=(lambda n: note(f"collecting {n}")) if note else None)
                 res = make_bundle(Path(tmp), out, not args.no_redact, keep_map, note)
-        elif "://" in target:
-            raise UsageError(f"{target}: remote targets are not supported by this version yet")
-        else:
+        elif Path(target).exists():
             res = make_bundle(Path(target), out, not args.no_redact, keep_map, note)
+        else:
+            # ssh://host or an ssh_config alias: collected over SSH, then bundled here
+            from offtui.cli import open_target
+
+            with open_target(target, progress=True) as cap:
+                res = make_bundle(cap, out, not args.no_redact, keep_map, note)
     except BundleError as exc:
         raise UsageError(str(exc)) from exc
     finally:
