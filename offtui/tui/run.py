@@ -27,6 +27,32 @@ def prefetch(source: object) -> Future:
     return fut
 
 
+class _SshFailure(Exception):
+    pass
+
+
+def _remote_source(args: argparse.Namespace) -> object | None:
+    """A live SSH source for ``ssh://host`` or an ssh_config alias (connects before the UI)."""
+    import offtui.cli
+    from offtui.sources.live import RemoteSource
+    from offtui.sources.ssh import RemoteLive, SshError, resolve_target
+
+    remote = resolve_target(args.target)
+    if remote is None:
+        return None
+    live = RemoteLive(
+        remote, offtui.cli.SSH_OPTIONS, interval=getattr(args, "interval", 1.0) or 1.0
+    )
+    source = RemoteSource(live, origin=str(remote))
+    sys.stderr.write(f"connecting to {remote} ...\r")
+    sys.stderr.flush()
+    try:
+        source.start()
+    except SshError as exc:
+        raise _SshFailure(str(exc)) from exc
+    return source
+
+
 def run_app(args: argparse.Namespace) -> int:
     """``offtui [TARGET]`` / ``offtui --demo NAME`` in a terminal."""
     from offtui.capture import CaptureError
@@ -41,9 +67,12 @@ def run_app(args: argparse.Namespace) -> int:
         elif args.target in (None, "local"):
             source = LiveSource()
         else:
-            source = ReplaySource(args.target)
+            source = _remote_source(args) or ReplaySource(args.target)
     except (CaptureError, KeyError) as exc:
         print(f"offtui: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 2
+    except _SshFailure as exc:
+        print(f"offtui: {exc}", file=sys.stderr)
         return 2
     first = prefetch(source)
     from offtui.tui.app import OfftuiApp

@@ -108,13 +108,20 @@ class HeaderInfo:
 
 
 def header_info(
-    snap: Snapshot, live: bool, now: float, paused: bool = False, redacted: bool = False
+    snap: Snapshot,
+    live: bool,
+    now: float,
+    paused: bool = False,
+    redacted: bool = False,
+    note: str = "",
 ) -> HeaderInfo:
     support = ""
     if snap.flowtable_support is False:
         support = "no flowtable support in this kernel: " + snap.flowtable_support_reason
     if live:
         data = "live" if not paused else "PAUSED"
+        if note:
+            data = f"STALE ({note})"
         if snap.time is not None:
             data += f", data {age(now - snap.time)} old"
     else:

@@ -62,9 +62,8 @@ class HeaderBar(Static):
         self._last = ""
 
     def refresh_view(self, view: FrameView) -> None:
-        h = header_info(
-            view.frame.snapshot, view.frame.live, view.now, view.paused, view.frame.redacted
-        )
+        f = view.frame
+        h = header_info(f.snapshot, f.live, view.now, view.paused, f.redacted, f.note)
         width = max(40, self.size.width - 2)
         t = Text(no_wrap=True, overflow="ellipsis")
         t.append(h.host, style="bold")
