@@ -78,6 +78,7 @@ class OfftuiApp(App):
         Binding("space", "pause", "Pause"),
         Binding("r", "refresh", "Refresh"),
         Binding("b", "bundle", "Bundle"),
+        Binding("w", "wizard", "Wizard"),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -227,6 +228,16 @@ class OfftuiApp(App):
             self._timer.stop()
         self._collect(full=True)
 
+    def action_wizard(self) -> None:
+        """The guided enable/disable screen (only for a live target: a capture is read-only)."""
+        from offtui.tui.wizard import WizardScreen, executor_for_source
+
+        make = executor_for_source(self.source)
+        if make is None:
+            self.notify("a capture is read-only: the wizard works on a live target", timeout=4)
+            return
+        self.push_screen(WizardScreen(make))
+
     def action_bundle(self) -> None:
         """Write a redacted support bundle of what is on screen (in a worker thread)."""
         if getattr(self, "_bundling", False):
@@ -273,6 +284,12 @@ class OfftuiApp(App):
                 f"screen: {label}",
                 f"show the {label} screen (key {key})",
                 partial(self.action_mode, mode),
+            )
+        if self.source.live:
+            yield SystemCommand(
+                "offload: enable / disable (wizard)",
+                "status, preview, apply with automatic rollback, verify (w)",
+                self.action_wizard,
             )
         yield SystemCommand(
             "bundle: write a redacted support bundle",

@@ -638,6 +638,8 @@ HELP = """\
 [b]Keys[/b]
   [b]space[/b] pause/resume live refresh    [b]r[/b] read everything again now
   [b]ctrl+p[/b] command palette            [b]q[/b] quit          [b]Esc[/b] close a window
+  [b]w[/b] offload wizard (live target): status, preview, apply with automatic rollback, verify
+  [b]b[/b] write a redacted support bundle (.tar.gz in the current folder)
   arrows, PageUp/PageDown, Home/End move in lists and tables; no mouse needed.
 
 [b]Live data[/b]
