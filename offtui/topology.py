@@ -23,34 +23,68 @@ def _addr(text: str | None) -> IPAddr | None:
         return None  # masked ("x.x.x.x") or redacted beyond recognition
 
 
+#: Compiled routing tables and address lookups of the last few snapshots. Rules and the
+#: flow explanation ask for the devices of every flow (10,000s of lookups per snapshot), so
+#: each routes list is compiled once and each address looked up once. Keyed by the list's
+#: id, with the list itself kept so an id can never be reused while cached.
+_ROUTES: dict[int, tuple[list[Route], list[tuple[object, str]], dict[str, str | None]]] = {}
+_LOCAL: dict[int, tuple[object, frozenset[str]]] = {}
+_KEEP = 4
+
+
+def _compiled(routes: list[Route]) -> tuple[list[tuple[object, str]], dict[str, str | None]]:
+    hit = _ROUTES.get(id(routes))
+    if hit is not None and hit[0] is routes:
+        return hit[1], hit[2]
+    table: list[tuple[object, str]] = []
+    for r in routes:
+        if r.table not in (None, "main") or r.dev is None or r.type not in (None, "unicast"):
+            continue
+        try:
+            if r.dst == "default":
+                default = "::/0" if r.family == "inet6" else "0.0.0.0/0"
+                table.append((ipaddress.ip_network(default), r.dev))
+            else:
+                table.append((ipaddress.ip_network(r.dst, strict=False), r.dev))
+        except ValueError:
+            continue
+    # longest prefix first (the first network holding an address is its route)
+    table.sort(key=lambda nd: -nd[0].prefixlen)  # type: ignore[attr-defined]
+    if len(_ROUTES) >= _KEEP:
+        _ROUTES.pop(next(iter(_ROUTES)))
+    _ROUTES[id(routes)] = (routes, table, {})
+    return table, _ROUTES[id(routes)][2]
+
+
 def route_device(snap: Snapshot, address: str | None) -> str | None:
     """The device the main table routes ``address`` to (longest prefix match), or None."""
-    ip = _addr(address)
-    if ip is None or not snap.routes:
+    if not address or not snap.routes:
         return None
-    best: tuple[int, Route] | None = None
-    for r in snap.routes:
-        if r.table not in (None, "main") or r.dev is None:
-            continue
-        if r.type not in (None, "unicast"):
-            continue
-        if r.dst == "default":
-            net = ipaddress.ip_network("::/0" if ip.version == 6 else "0.0.0.0/0")
-        else:
-            try:
-                net = ipaddress.ip_network(r.dst, strict=False)
-            except ValueError:
-                continue
-        if net.version != ip.version or ip not in net:
-            continue
-        if best is None or net.prefixlen > best[0]:
-            best = (net.prefixlen, r)
-    return best[1].dev if best else None
+    table, seen = _compiled(snap.routes)
+    if address in seen:
+        return seen[address]
+    ip = _addr(address)
+    dev = None
+    if ip is not None:
+        for net, d in table:
+            if net.version == ip.version and ip in net:  # type: ignore[attr-defined]
+                dev = d
+                break
+    seen[address] = dev
+    return dev
 
 
-def local_addresses(snap: Snapshot) -> set[str]:
+def local_addresses(snap: Snapshot) -> frozenset[str]:
     """Addresses configured on this host (``ip -j addr show``)."""
-    return {a.local for a in snap.addresses or []}
+    addrs = snap.addresses or []
+    hit = _LOCAL.get(id(addrs))
+    if hit is not None and hit[0] is addrs:
+        return hit[1]
+    out = frozenset(a.local for a in addrs)
+    if len(_LOCAL) >= _KEEP:
+        _LOCAL.pop(next(iter(_LOCAL)))
+    _LOCAL[id(addrs)] = (addrs, out)
+    return out
 
 
 @dataclass(slots=True, frozen=True)

@@ -6,6 +6,7 @@ Pure functions over a :class:`~offtui.model.Snapshot` (no I/O). Modules whose na
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -82,6 +83,7 @@ def active_flowtables(snap: Snapshot) -> list[Flowtable]:
     return [ft for ft in snap.flowtables if (ft.family, ft.table, ft.name) in used]
 
 
+@functools.lru_cache(maxsize=65536)
 def is_forwardable_address(text: str) -> bool:
     """False for multicast, broadcast, unspecified and link-local addresses."""
     try:
@@ -100,8 +102,17 @@ class RoutedFlow:
     out_dev: str | None
 
 
+#: routed_flows of the last snapshots (several rules ask for it in one run), keyed by the
+#: conntrack table's id with the table kept so the id cannot be reused while cached.
+_ROUTED: dict[int, tuple[object, object, list[RoutedFlow]]] = {}
+
+
 def routed_flows(snap: Snapshot) -> list[RoutedFlow]:
     """Forwarded flows (not to or from the router) with their devices from the routes."""
+    key = id(snap.conntrack)
+    hit = _ROUTED.get(key)
+    if hit is not None and hit[0] is snap.conntrack and hit[1] is snap.routes:
+        return hit[2]
     out = []
     for flow in snap.conntrack.flows() if snap.conntrack else []:
         if not (is_forwardable_address(flow.orig.src) and is_forwardable_address(flow.orig.dst)):
@@ -110,6 +121,9 @@ def routed_flows(snap: Snapshot) -> list[RoutedFlow]:
         if path.local:
             continue
         out.append(RoutedFlow(flow, path.in_dev, path.out_dev))
+    if len(_ROUTED) >= 4:
+        _ROUTED.pop(next(iter(_ROUTED)))
+    _ROUTED[key] = (snap.conntrack, snap.routes, out)
     return out
 
 
