@@ -29,7 +29,7 @@ def _addr(text: str | None) -> IPAddr | None:
 #: id, with the list itself kept so an id can never be reused while cached.
 _ROUTES: dict[int, tuple[list[Route], list[tuple[object, str]], dict[str, str | None]]] = {}
 _LOCAL: dict[int, tuple[object, frozenset[str]]] = {}
-_KEEP = 4
+_KEEP = 2
 
 
 def _compiled(routes: list[Route]) -> tuple[list[tuple[object, str]], dict[str, str | None]]:

@@ -102,7 +102,7 @@ class RoutedFlow:
     out_dev: str | None
 
 
-#: routed_flows of the last snapshots (several rules ask for it in one run), keyed by the
+#: routed_flows of the last snapshot (several rules ask for it in one run), keyed by the
 #: conntrack table's id with the table kept so the id cannot be reused while cached.
 _ROUTED: dict[int, tuple[object, object, list[RoutedFlow]]] = {}
 
@@ -121,7 +121,7 @@ def routed_flows(snap: Snapshot) -> list[RoutedFlow]:
         if path.local:
             continue
         out.append(RoutedFlow(flow, path.in_dev, path.out_dev))
-    if len(_ROUTED) >= 4:
+    if len(_ROUTED) >= 1:
         _ROUTED.pop(next(iter(_ROUTED)))
     _ROUTED[key] = (snap.conntrack, snap.routes, out)
     return out
