@@ -337,7 +337,7 @@ def _handle_rule(r: _Reader, body: dict[str, Any], line_no: int) -> str | None:
         handle=_int(body.get("handle")),
         text="",
         comment=comment,
-        line_no=line_no,
+        line_no=None,  # one JSON document is one line: no line worth citing
     )
     parts: list[str] = []
     vmap_ref: str | None = None
