@@ -159,10 +159,6 @@ def _rule_matches(rule: Rule, flow: Flow, path: FlowPath, direction: str) -> boo
     return None if unknown else True
 
 
-def _chains_by_key(snap: Snapshot) -> dict[tuple[str, str, str], Chain]:
-    return {(c.family, c.table, c.name): c for c in snap.ruleset.chains} if snap.ruleset else {}
-
-
 # ---------------------------------------------------------------------- the explanation
 
 
@@ -286,7 +282,6 @@ def _rule_reasons(snap: Snapshot, flow: Flow, path: FlowPath, ex: FlowExplanatio
     rs = snap.ruleset
     assert rs is not None
     forward = chains_reachable_from_hook(rs, "forward")
-    chains = _chains_by_key(snap)
     adds = [(c, r) for c in rs.chains for r in c.rules if r.flow_add]
     reachable = [(c, r) for c, r in adds if (c.family, c.table, c.name) in forward]
     if not adds:
@@ -331,7 +326,6 @@ def _rule_reasons(snap: Snapshot, flow: Flow, path: FlowPath, ex: FlowExplanatio
             )
             continue
         return  # this rule can offload the flow: no rule-level reason
-    _ = chains
     ex.reasons.extend(verdicts)
 
 

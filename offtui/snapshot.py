@@ -65,12 +65,9 @@ class _Builder:
         return st
 
     def text(self, name: str) -> str | None:
-        st = self.status(name)
-        if st.state not in (SourceState.OK, SourceState.EMPTY, SourceState.FAILED):
-            # a failed command may still have printed something useful; anything else is absent
-            if self.cap.exists(name) and st.state != SourceState.NOT_COLLECTED:
-                return self.cap.read_text(name)
-            return None
+        """The source's text when the capture holds it (a failed command may still have
+        printed something useful), else None; its status is recorded either way."""
+        self.status(name)
         return self.cap.read_text(name)
 
     def parse(self, name: str, fn: Callable[[str], Parsed[T]]) -> T | None:
@@ -135,8 +132,7 @@ class _Builder:
             ("commands/conntrack_-L", "conntrack -L"),
             ("netlink/conntrack_-L", "netlink"),
         ):
-            data = self.cap.read_bytes(name)
-            if data is None or (self.status(name).state == SourceState.NOT_COLLECTED and not data):
+            if not self.cap.exists(name):
                 continue
             table = self.parse(name, lambda t, kind=kind: parse_conntrack(t, source=kind))
             if table is not None:

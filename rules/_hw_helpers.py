@@ -19,6 +19,7 @@ from offtui.model import (
     Flowtable,
     OffloadState,
     Qdisc,
+    Rule,
     Snapshot,
     SourceState,
     UciSection,
@@ -422,6 +423,7 @@ class ForwardCounter:
     packets: int
     line_no: int | None
     direction: str | None  # "original" / "reply" when the rule matches ct direction
+    rule: Rule
 
 
 def forward_counters(snap: Snapshot) -> list[ForwardCounter]:
@@ -438,10 +440,10 @@ def forward_counters(snap: Snapshot) -> list[ForwardCounter]:
             if r.counter_packets is None:
                 continue
             direction = None
-            if "ct direction original" in r.text:
-                direction = "original"
-            elif "ct direction reply" in r.text:
-                direction = "reply"
+            for m in r.matches:
+                words = m.split()
+                if words[:2] == ["ct", "direction"] and words[2:] in (["original"], ["reply"]):
+                    direction = words[2]
             out.append(
                 ForwardCounter(
                     f"{c.family} {c.table} {c.name}",
@@ -449,6 +451,7 @@ def forward_counters(snap: Snapshot) -> list[ForwardCounter]:
                     r.counter_packets,
                     r.line_no,
                     direction,
+                    r,
                 )
             )
     return out

@@ -20,6 +20,7 @@ from offtui.rules._evidence import conntrack_path as conntrack_source  # noqa: F
 from offtui.rules._evidence import flowtable_source as ruleset_source  # noqa: F401
 from offtui.rules._evidence import kernel_version as _kernel_version
 from offtui.rules._evidence import rule_evidence_source as rule_evidence_source
+from offtui.rules._hw_helpers import forward_counters
 from offtui.topology import flow_path, flowtables_covering
 
 #: nft's families whose forward hook can run ``flow add`` (bridge and netdev cannot).
@@ -148,24 +149,15 @@ def slow_path_counters(snap: Snapshot) -> dict[str, SlowPathCounter]:
 
     Offloaded packets skip every forward chain, so such a counter only grows with packets that
     took the slow path; the offtui lab keeps one per direction (``table inet labcount``).
+    The first accounting (not dropping) rule per direction, from the one walker of the
+    forward chains' counters.
     """
-    rs = snap.ruleset
-    if rs is None:
-        return {}
-    reach = chains_reachable_from_hook(rs, "forward", families=INET_FAMILIES)
     out: dict[str, SlowPathCounter] = {}
-    for c in rs.chains:
-        if (c.family, c.table, c.name) not in reach:
+    for c in forward_counters(snap):
+        r = c.rule
+        if c.direction is None or c.direction in out or r.verdict in ("drop", "reject"):
             continue
-        for r in c.rules:
-            if r.counter_packets is None or r.verdict in ("drop", "reject"):
-                continue
-            for m in r.matches:
-                words = m.split()
-                if words[:2] == ["ct", "direction"] and len(words) == 3:
-                    d = words[2]
-                    if d in ("original", "reply") and d not in out:
-                        out[d] = SlowPathCounter(d, r.counter_packets, r.counter_bytes or 0, r)
+        out[c.direction] = SlowPathCounter(c.direction, c.packets, r.counter_bytes or 0, r)
     return out
 
 

@@ -17,11 +17,13 @@ fw_wait() {
     done
     return 1
 }
-scenario_run() {
+# fw_start VALUE: the routed topology, firewalld started with NftablesFlowtable=VALUE and both
+# veths in zone internal, the slow-path counters and traffic (shared with wizard-firewalld).
+fw_start() {
     COLLECT_EXTRA="-f /var/log/firewalld"
     topo_routed
     conf=/etc/firewalld/firewalld.conf
-    sed -i 's/^NftablesFlowtable=.*/NftablesFlowtable=veth-a veth-b/' $conf
+    sed -i "s/^NftablesFlowtable=.*/NftablesFlowtable=$1/" $conf
     { sed '/<\/zone>/d' /usr/lib/firewalld/zones/internal.xml
       echo '  <interface name="veth-a"/>'; echo '  <interface name="veth-b"/>'; echo '</zone>'
     } >/etc/firewalld/zones/internal.xml
@@ -32,6 +34,9 @@ scenario_run() {
     log "firewalld state: $(fw_state)"
     labcount
     traffic
+}
+scenario_run() {
+    fw_start "veth-a veth-b"
     if [ "$VARIANT" = bad-device ]; then
         sleep 3
         sed -i 's/^NftablesFlowtable=.*/NftablesFlowtable=veth-a veth-b nosuch0/' $conf

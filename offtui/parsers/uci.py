@@ -435,7 +435,8 @@ def parse_uci_show(text: str) -> Parsed[dict[str, UciConfig]]:
         stripped = line.strip()
         if not stripped:
             continue
-        m = _SHOW_RE.match(stripped)
+        # keep trailing blanks: inside an open quote they belong to the value
+        m = _SHOW_RE.match(line.lstrip())
         if not m:
             result.skip(line_no, line, "not a uci show line")
             continue
